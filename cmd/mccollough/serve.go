@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"syscall"
+	"time"
+
+	"github.com/mccollough/mccollough/server"
+)
+
+func runServe(ctx context.Context, env *environment, args []string) error {
+	fs := newFlagSet("serve", "Serve the platform. With no DATABASE_URL it runs its own PostgreSQL in the data folder;\n"+
+		"several replicas may share one DATABASE_URL (or one data folder on one machine).", env)
+	var db dbFlags
+	db.register(fs, env)
+	addr := fs.String("addr", envOr(env, "ADDR", ":8080"), "`address` to listen on (env ADDR)")
+	if err := parseFlags(fs, env, args); err != nil {
+		return err
+	}
+	log, err := db.logger(env)
+	if err != nil {
+		return err
+	}
+	// Listen first: a port in use is reported before any database work.
+	l, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return listenError(*addr, err)
+	}
+	defer l.Close()
+
+	d, err := db.openDatabase(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+
+	srv := server.New(server.Config{DB: d.DB, Logger: log})
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	log.Info("serving", "url", "http://"+displayAddr(l.Addr()))
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+	return <-served
+}
+
+func listenError(addr string, err error) error {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return fmt.Errorf("cannot listen on %s: the port is already in use (is another server running? choose another with --addr)", addr)
+	case errors.Is(err, syscall.EACCES):
+		return fmt.Errorf("cannot listen on %s: permission denied (ports below 1024 need privileges; try --addr :8080)", addr)
+	}
+	return fmt.Errorf("cannot listen on %s: %v", addr, err)
+}
+
+// displayAddr turns ":8080" into "localhost:8080" for the log line.
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || tcp.IP.IsUnspecified() || tcp.IP.IsLoopback() {
+		if ok {
+			return fmt.Sprintf("localhost:%d", tcp.Port)
+		}
+	}
+	return a.String()
+}

@@ -1,0 +1,94 @@
+// Package server is the HTTP face of the platform: echo routes, thin
+// handlers, middleware. Handlers decode, call the domain or storage, and
+// render; they keep no state of their own, so replicas can share one database.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/mccollough/mccollough/storage"
+)
+
+// Config is what a server needs from its environment.
+type Config struct {
+	DB     *storage.DB
+	Logger *slog.Logger
+	// BodyLimit caps request bodies (echo syntax, e.g. "1M").
+	BodyLimit string
+}
+
+// Server is the platform's web server.
+type Server struct {
+	echo *echo.Echo
+	db   *storage.DB
+	log  *slog.Logger
+	http *http.Server
+}
+
+// New builds the server and its routes.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.BodyLimit == "" {
+		cfg.BodyLimit = "1M"
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	s := &Server{echo: e, db: cfg.DB, log: cfg.Logger}
+	e.HTTPErrorHandler = s.handleError
+	e.Use(requestLogger(cfg.Logger))
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			cfg.Logger.Error("panic in handler", "err", err, "path", c.Path(), "stack", string(stack))
+			return err
+		},
+	}))
+	e.Use(securityHeaders())
+	e.Use(middleware.BodyLimit(cfg.BodyLimit))
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	e := s.echo
+	e.GET("/healthz", s.healthz)
+	e.GET("/", s.home)
+	e.GET("/static/*", serveStatic)
+}
+
+// ServeHTTP lets tests drive the server without a socket.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Serve answers requests on l until Shutdown.
+func (s *Server) Serve(l net.Listener) error {
+	s.http = &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      10 * time.Minute, // exports stream large files
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	err := s.http.Serve(l)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting connections and waits for requests in flight.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.http == nil {
+		return nil
+	}
+	return s.http.Shutdown(ctx)
+}
