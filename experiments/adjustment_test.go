@@ -1,0 +1,40 @@
+package experiments
+
+import (
+	"math"
+	"testing"
+)
+
+func TestAdjustmentStarts(t *testing.T) {
+	for _, n := range []int{4, 3} {
+		d := withMethod(Adjustment)
+		d.Test.Adjustment.TrialsPerPattern = n
+		a := d.Test.Adjustment
+		sum, count := 0.0, 0
+		for seed := range int64(1000) {
+			p := mustPlan(t, d, seed, 0)
+			side := map[string]int{} // per phase/pattern: red minus green starts
+			for _, tr := range p.Trials {
+				s := *tr.StartTint
+				mag := math.Abs(s)
+				if mag < a.StartMin || mag > a.StartRange || math.Mod(mag, a.Step) != 0 {
+					t.Fatalf("start %g is not on the %g grid within ±[%g, %g]", s, a.Step, a.StartMin, a.StartRange)
+				}
+				if tr.Tint != nil || *tr.MinTint != -30 || *tr.MaxTint != 30 || tr.Step != 0.5 {
+					t.Fatalf("adjustment trial %+v", tr)
+				}
+				side[string(tr.Phase)+"/"+tr.Pattern] += int(math.Copysign(1, s))
+			}
+			for k, v := range side {
+				if (n%2 == 0 && v != 0) || (n%2 == 1 && v != 1 && v != -1) {
+					t.Fatalf("seed %d %s: red minus green starts = %d with %d trials", seed, k, v, n)
+				}
+				sum += float64(v)
+				count++
+			}
+		}
+		if mean := sum / float64(count); math.Abs(mean) > 0.08 {
+			t.Errorf("n=%d: mean start side over seeds %.3f, want ≈ 0", n, mean)
+		}
+	}
+}

@@ -1,0 +1,220 @@
+package experiments
+
+import (
+	"slices"
+
+	"github.com/mccollough/mccollough/stimuli"
+)
+
+// Defaults, from the classic literature (DESIGN.md §1).
+const (
+	DefaultRed        = "#ce2e2e"
+	DefaultGreen      = "#189234"
+	DefaultDark       = "#0c0c0e"
+	DefaultNeutralL   = 82.0
+	DefaultSizePx     = 512
+	DefaultDurationS  = 180.0
+	DefaultSwitchS    = 2.4
+	DefaultJitterPx   = 20.0
+	DefaultRepeats    = 2
+	DefaultTestMS     = 1000
+	DefaultControl    = "oblique"
+	DefaultStartTint  = 10.0
+	DefaultReversals  = 8
+	DefaultMaxTrials  = 40
+	DefaultTintBound  = 30.0 // staircase and adjustment range: ±30 a*
+	DefaultStartMin   = 5.0
+	DefaultStartRange = 15.0
+	DefaultAdjustStep = 0.5
+	DefaultAdjustN    = 4
+)
+
+// DefaultTints are the constant-stimuli tint levels in a*.
+func DefaultTints() []float64 { return []float64{-12, -8, -4, -2, 0, 2, 4, 8, 12} }
+
+// DefaultSteps are the staircase step sizes in a*.
+func DefaultSteps() []float64 { return []float64{8, 4, 2, 1} }
+
+// DefaultConsent is the consent text used when a definition has none. It
+// says what ethics boards and the seed post insist on: the effect can last
+// days, and how to undo it (the reversal, when the experiment offers one).
+func DefaultConsent(reversal bool) string {
+	undo := "It fades by itself, faster if you look at ordinary black-and-white stripes, and it can be undone by looking at the same patterns with the colours swapped; the researchers can show you how."
+	if reversal {
+		undo = "At the end you will be offered a short \"reversal\" exercise, the same patterns with the colours swapped, which undoes it."
+	}
+	return `## Consent
+
+In this study you will look at striped patterns, some of them coloured, for a few minutes, and answer whether black-and-white patterns look slightly reddish or slightly greenish.
+
+**Please note:** looking at the coloured patterns can make black-and-white stripes look faintly coloured afterwards (the McCollough effect). This is harmless, but it **can last for hours or days**, occasionally longer. ` + undo + `
+
+Participation is voluntary, you may stop at any time, and no personal information beyond your answers and basic screen properties is recorded.
+
+By continuing you confirm that you are at least 18 years old, have normal or corrected-to-normal colour vision, and agree to take part.`
+}
+
+// DefaultDebrief is the closing text used when a definition has none.
+func DefaultDebrief(reversal bool) string {
+	undo := "If it bothers you, look at the same patterns with the colours swapped for a few minutes, which cancels it, or contact the researchers."
+	if reversal {
+		undo = "The short **reversal** exercise offered below shows the same patterns with the colours swapped, which cancels it."
+	}
+	return `## Thank you!
+
+You have just experienced the **McCollough effect**: after minutes of coloured stripes of two kinds, black-and-white stripes of each kind look faintly tinted in the complementary colour. Your brain adapted to a correlation between colour and pattern: low-level perception is retrained all the time.
+
+The effect **may last for days**. It fades faster if you look at black-and-white stripes, and it can be undone. ` + undo + `
+
+If you have questions about this study, please contact the researchers.`
+}
+
+// WithDefaults fills every absent field with its default. It is idempotent
+// and keeps explicit values (including explicit empty extra_patterns).
+// Method-specific blocks are filled only for the chosen method, so a stored
+// definition shows only what applies to it.
+func (d Definition) WithDefaults() Definition {
+	if d.Pair != nil {
+		p := Pair{A: d.Pair.A.WithDefaults(), B: d.Pair.B.WithDefaults()}
+		d.Pair = &p
+	}
+	c := &d.Colors
+	if c.Red == "" {
+		c.Red = DefaultRed
+	}
+	if c.Green == "" {
+		c.Green = DefaultGreen
+	}
+	if c.Dark == "" {
+		c.Dark = DefaultDark
+	}
+	if c.NeutralL == 0 {
+		c.NeutralL = DefaultNeutralL
+	}
+	if d.SizePx == 0 {
+		d.SizePx = DefaultSizePx
+	}
+	if d.Counterbalance == nil {
+		d.Counterbalance = ptr(true)
+	}
+	in := &d.Induction
+	if in.DurationS == 0 {
+		in.DurationS = DefaultDurationS
+	}
+	if in.SwitchS == 0 {
+		in.SwitchS = DefaultSwitchS
+	}
+	if in.JitterPx == nil {
+		in.JitterPx = ptr(DefaultJitterPx)
+	}
+	d.Test = d.Test.withDefaults(d.Pair)
+	if d.Phases.Baseline == nil {
+		d.Phases.Baseline = ptr(true)
+	}
+	if d.Phases.Post == nil {
+		d.Phases.Post = ptr(true)
+	}
+	if d.ConsentMD == "" {
+		d.ConsentMD = DefaultConsent(d.Phases.Reversal)
+	}
+	if d.DebriefMD == "" {
+		d.DebriefMD = DefaultDebrief(d.Phases.Reversal)
+	}
+	return d
+}
+
+func (t Test) withDefaults(pair *Pair) Test {
+	if t.Method == "" {
+		t.Method = ConstantStimuli
+	}
+	if t.DurationMS == 0 {
+		t.DurationMS = DefaultTestMS
+	}
+	if t.ExtraPatterns == nil && pair != nil {
+		t.ExtraPatterns = []ExtraPattern{{Name: DefaultControl, Pattern: ptr(obliqueLike(pair.A))}}
+	} else if t.ExtraPatterns != nil {
+		// Copy before filling so the caller's slice is never modified.
+		t.ExtraPatterns = slices.Clone(t.ExtraPatterns)
+		for i, e := range t.ExtraPatterns {
+			if e.Pattern != nil {
+				t.ExtraPatterns[i].Pattern = ptr(e.Pattern.WithDefaults())
+			}
+		}
+	}
+	switch t.Method {
+	case ConstantStimuli:
+		if t.Tints == nil {
+			t.Tints = DefaultTints()
+		}
+		if t.Repeats == 0 {
+			t.Repeats = DefaultRepeats
+		}
+	case Staircase:
+		s := StaircaseParams{}
+		if t.Staircase != nil {
+			s = *t.Staircase
+		}
+		if s.StartTint == 0 {
+			s.StartTint = DefaultStartTint
+		}
+		if s.Steps == nil {
+			s.Steps = DefaultSteps()
+		}
+		if s.MaxReversals == 0 {
+			s.MaxReversals = DefaultReversals
+		}
+		if s.MaxTrials == 0 {
+			s.MaxTrials = DefaultMaxTrials
+		}
+		if s.MinTint == nil {
+			s.MinTint = ptr(-DefaultTintBound)
+		}
+		if s.MaxTint == nil {
+			s.MaxTint = ptr(DefaultTintBound)
+		}
+		t.Staircase = &s
+	case Adjustment:
+		a := AdjustmentParams{}
+		if t.Adjustment != nil {
+			a = *t.Adjustment
+		}
+		if a.StartMin == 0 {
+			a.StartMin = DefaultStartMin
+		}
+		if a.StartRange == 0 {
+			a.StartRange = DefaultStartRange
+		}
+		if a.Step == 0 {
+			a.Step = DefaultAdjustStep
+		}
+		if a.Min == nil {
+			a.Min = ptr(-DefaultTintBound)
+		}
+		if a.Max == nil {
+			a.Max = ptr(DefaultTintBound)
+		}
+		if a.TrialsPerPattern == 0 {
+			a.TrialsPerPattern = DefaultAdjustN
+		}
+		t.Adjustment = &a
+	}
+	return t
+}
+
+// obliqueLike is the default control: a 45° grating with A's period, duty
+// and waveform, paired with neither colour, so a colour shift on it would be
+// a global (non-contingent) drift rather than the McCollough effect.
+// An invalid A is reported once, at pair.a, not again here.
+func obliqueLike(a stimuli.Pattern) stimuli.Pattern {
+	o := stimuli.Pattern{
+		Kind:           stimuli.Grating,
+		OrientationDeg: 45,
+		PeriodPx:       a.PeriodPx,
+		Duty:           a.Duty,
+		Waveform:       a.Waveform,
+	}.WithDefaults()
+	if len(o.Validate()) > 0 {
+		return stimuli.Pattern{Kind: stimuli.Grating, OrientationDeg: 45}.WithDefaults()
+	}
+	return o
+}

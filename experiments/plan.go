@@ -1,0 +1,273 @@
+package experiments
+
+import (
+	"fmt"
+	"math"
+)
+
+// PlanFormat is the version of the plan JSON shape; bump it on any
+// incompatible change, since runners, the API and the ConvNet read plans.
+const PlanFormat = 1
+
+// Phase is a part of the protocol.
+type Phase string
+
+const (
+	PhaseBaseline  Phase = "baseline"
+	PhaseInduction Phase = "induction"
+	PhasePost      Phase = "post"
+	PhaseReversal  Phase = "reversal"
+	PhaseFollowup  Phase = "followup"
+)
+
+// StepKind is what the runner shows in a step.
+type StepKind string
+
+const (
+	StepConsent      StepKind = "consent"
+	StepScreenCheck  StepKind = "screen_check"
+	StepInstructions StepKind = "instructions"
+	StepTest         StepKind = "test"
+	StepInduction    StepKind = "induction"
+	StepDebrief      StepKind = "debrief"
+)
+
+// Plan is everything one session will do, fixed in advance from the
+// definition, the session seed and the counterbalancing condition. Only the
+// staircase tints are left open: they depend on the responses and are
+// produced by NextStaircaseTrial, itself a pure function of the plan.
+type Plan struct {
+	Format    int       `json:"format"`
+	Seed      int64     `json:"seed"`
+	Condition Condition `json:"condition"`
+	SizePx    int       `json:"size_px"`
+	Steps     []Step    `json:"steps"`
+	// Trials of all test steps, indices 0..n-1 in presentation order.
+	Trials []Trial `json:"trials"`
+}
+
+// Step is one screen or phase of the protocol. Test steps carry a
+// TestBlock (its fields appear inline in JSON), induction steps a schedule.
+type Step struct {
+	Index int      `json:"index"`
+	Kind  StepKind `json:"kind"`
+	Phase Phase    `json:"phase,omitempty"`
+	*TestBlock
+	// Optional steps (reversal, follow-up) may be skipped by the participant
+	// without making the session incomplete.
+	Optional bool `json:"optional,omitempty"`
+	// AfterS is the intended delay of a follow-up test after the session.
+	AfterS    *float64           `json:"after_s,omitempty"`
+	Induction *InductionSchedule `json:"induction,omitempty"`
+}
+
+// TestBlock is the trial range of a test step.
+type TestBlock struct {
+	Block      int    `json:"block"`
+	Method     Method `json:"method"`
+	FirstTrial int    `json:"first_trial"`
+	TrialCount int    `json:"trial_count"`
+	// Staircases run interleaved in a staircase block.
+	Staircases []StaircaseSpec `json:"staircases,omitempty"`
+}
+
+// Contains reports whether trial index i belongs to the block.
+func (b *TestBlock) Contains(i int) bool {
+	return b != nil && i >= b.FirstTrial && i < b.FirstTrial+b.TrialCount
+}
+
+// StaircaseSpec is one staircase of a block, with everything its rule needs.
+type StaircaseSpec struct {
+	ID           string    `json:"id"` // "<phase>/<pattern>"
+	Pattern      string    `json:"pattern"`
+	StartTint    float64   `json:"start_tint"` // signed: the side is part of the plan
+	Steps        []float64 `json:"steps"`
+	MaxReversals int       `json:"max_reversals"`
+	MaxTrials    int       `json:"max_trials"`
+	MinTint      float64   `json:"min_tint"`
+	MaxTint      float64   `json:"max_tint"`
+}
+
+// Trial is one test presentation. Tint is null where it is not fixed in
+// advance: staircase slots (see NextStaircaseTrial) and adjustment trials
+// (which start at StartTint and end at the participant's setting).
+type Trial struct {
+	Index      int      `json:"index"`
+	Phase      Phase    `json:"phase"`
+	Block      int      `json:"block"`
+	Method     Method   `json:"method"`
+	Pattern    string   `json:"pattern"`
+	Tint       *float64 `json:"tint"`
+	DurationMS int      `json:"duration_ms"`
+	// Required trials must be stored before the session can complete.
+	Required  bool     `json:"required"`
+	Staircase string   `json:"staircase,omitempty"`
+	StartTint *float64 `json:"start_tint,omitempty"`
+	MinTint   *float64 `json:"min_tint,omitempty"`
+	MaxTint   *float64 `json:"max_tint,omitempty"`
+	Step      float64  `json:"step,omitempty"`
+}
+
+// InductionSchedule is the exact frame sequence of an induction phase.
+type InductionSchedule struct {
+	DurationMS int              `json:"duration_ms"`
+	SwitchMS   int              `json:"switch_ms"`
+	Frames     []InductionFrame `json:"frames"`
+}
+
+// InductionFrame is one coloured pattern shown for DurationMS from StartMS,
+// with the fixation mark at (FixationX, FixationY) px from the centre (at
+// size_px; y down).
+type InductionFrame struct {
+	Pattern    string `json:"pattern"`
+	Color      string `json:"color"`
+	StartMS    int    `json:"start_ms"`
+	DurationMS int    `json:"duration_ms"`
+	FixationX  int    `json:"fixation_x"`
+	FixationY  int    `json:"fixation_y"`
+}
+
+// NewPlan builds the session plan. The same definition, seed and condition
+// always give the identical plan (deep-equal, byte-identical JSON), so a
+// plan can be regenerated instead of trusted from a client. Definitions
+// with an unresolved pair_id must be resolved with WithPair first.
+func NewPlan(d Definition, seed int64, condition Condition) (Plan, error) {
+	d = d.WithDefaults()
+	if d.Pair == nil {
+		return Plan{}, Invalidf("pair_id %s has not been resolved to patterns", pairIDString(d.PairID))
+	}
+	if errs := d.Validate(); len(errs) > 0 {
+		return Plan{}, InvalidFields(errs)
+	}
+	if condition.Arm < 0 || condition.Arm >= d.Arms() || condition != ConditionForArm(condition.Arm) {
+		return Plan{}, Invalidf("condition %+v is not one of this experiment's %d arm(s)", condition, d.Arms())
+	}
+	b := planBuilder{d: d, plan: Plan{Format: PlanFormat, Seed: seed, Condition: condition, SizePx: d.SizePx, Trials: []Trial{}}}
+	b.step(Step{Kind: StepConsent})
+	b.step(Step{Kind: StepScreenCheck})
+	first := PhaseInduction
+	if d.Phases.BaselineOn() {
+		first = PhaseBaseline
+	}
+	b.step(Step{Kind: StepInstructions, Phase: first})
+	if d.Phases.BaselineOn() {
+		b.test(PhaseBaseline, true, nil)
+	}
+	b.induction(PhaseInduction, condition, false)
+	if d.Phases.PostOn() {
+		b.test(PhasePost, true, nil)
+	}
+	b.step(Step{Kind: StepDebrief})
+	if d.Phases.Reversal {
+		b.induction(PhaseReversal, condition.Swapped(), true)
+	}
+	if d.Phases.Followup {
+		b.test(PhaseFollowup, false, d.Phases.FollowupAfterS)
+	}
+	return b.plan, nil
+}
+
+func pairIDString(id *int64) string {
+	if id == nil {
+		return "(none)"
+	}
+	return fmt.Sprint(*id)
+}
+
+type planBuilder struct {
+	d      Definition
+	plan   Plan
+	blocks int
+}
+
+func (b *planBuilder) step(s Step) {
+	s.Index = len(b.plan.Steps)
+	b.plan.Steps = append(b.plan.Steps, s)
+}
+
+// test appends a test step and its trials. Optional test phases (follow-up)
+// have no required trials.
+func (b *planBuilder) test(phase Phase, required bool, afterS *float64) {
+	t := b.d.Test
+	tb := &TestBlock{Block: b.blocks, Method: t.Method, FirstTrial: len(b.plan.Trials)}
+	b.blocks++
+	base := Trial{Phase: phase, Block: tb.Block, Method: t.Method, DurationMS: t.DurationMS, Required: required}
+	var trials []Trial
+	switch t.Method {
+	case ConstantStimuli:
+		trials = constantTrials(b.d, b.plan.Seed, base)
+	case Adjustment:
+		trials = adjustmentTrials(b.d, b.plan.Seed, base)
+	case Staircase:
+		tb.Staircases = staircaseSpecs(b.d, b.plan.Seed, phase)
+		trials = staircaseSlots(b.plan.Seed, phase, tb.Staircases, base)
+	}
+	for i := range trials {
+		trials[i].Index = len(b.plan.Trials)
+		b.plan.Trials = append(b.plan.Trials, trials[i])
+	}
+	tb.TrialCount = len(trials)
+	b.step(Step{Kind: StepTest, Phase: phase, TestBlock: tb, Optional: !required, AfterS: afterS})
+}
+
+// constantTrials is every (pattern, tint) repeats times, shuffled.
+func constantTrials(d Definition, seed int64, base Trial) []Trial {
+	var trials []Trial
+	for _, p := range d.PatternNames() {
+		for _, tint := range d.Test.Tints {
+			for range d.Test.Repeats {
+				t := base
+				t.Pattern, t.Tint = p, ptr(tint)
+				trials = append(trials, t)
+			}
+		}
+	}
+	newPRNG(seed, "order/"+string(base.Phase), 0).shuffle(len(trials), func(i, j int) {
+		trials[i], trials[j] = trials[j], trials[i]
+	})
+	return trials
+}
+
+// induction appends an induction step: A and B alternate in their colours
+// under c for the whole duration (the last frame truncated to fit), starting
+// with a seeded pattern, and the fixation mark jumps at every frame.
+func (b *planBuilder) induction(phase Phase, c Condition, optional bool) {
+	in := b.d.Induction
+	total := int(math.Round(in.DurationS * 1000))
+	sw := max(int(math.Round(in.SwitchS*1000)), 1)
+	r := newPRNG(b.plan.Seed, "induction/"+string(phase), 0)
+	patterns := [2]string{PatternA, PatternB}
+	if r.intN(2) == 1 {
+		patterns = [2]string{PatternB, PatternA}
+	}
+	jitter := int(math.Floor(in.Jitter()))
+	s := &InductionSchedule{DurationMS: total, SwitchMS: sw, Frames: make([]InductionFrame, 0, total/sw+1)}
+	fx, fy := 0, 0
+	for start, n := 0, 0; start < total; n++ {
+		p := patterns[n%2]
+		dur := min(sw, total-start)
+		fx, fy = jump(r, jitter, fx, fy, n == 0)
+		s.Frames = append(s.Frames, InductionFrame{Pattern: p, Color: c.ColorOf(p), StartMS: start, DurationMS: dur, FixationX: fx, FixationY: fy})
+		start += dur
+	}
+	b.step(Step{Kind: StepInduction, Phase: phase, Optional: optional, Induction: s})
+}
+
+// jump draws a fixation position within ±jitter px that differs from the
+// previous one (when jitter allows), so the gaze keeps moving and no
+// ordinary afterimage builds up.
+func jump(r *prng, jitter, x, y int, first bool) (int, int) {
+	if jitter <= 0 {
+		return 0, 0
+	}
+	for range 16 {
+		nx, ny := r.intN(2*jitter+1)-jitter, r.intN(2*jitter+1)-jitter
+		if first || nx != x || ny != y {
+			return nx, ny
+		}
+	}
+	if x < jitter { // practically unreachable; still a move within range
+		return x + 1, y
+	}
+	return x - 1, y
+}

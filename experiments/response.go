@@ -1,0 +1,161 @@
+package experiments
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+
+	"github.com/mccollough/mccollough/stimuli"
+)
+
+// Response is a participant's (or the ConvNet's) answer to one trial.
+type Response struct {
+	// Index is the trial index; the API takes it from the URL.
+	Index int `json:"index"`
+	// Tint is the tint that was shown (for adjustment: the final setting).
+	Tint float64 `json:"tint"`
+	// Response is "red" or "green" for constant stimuli and staircases.
+	Response string `json:"response,omitempty"`
+	// Setting is the null point chosen in an adjustment trial.
+	Setting *float64 `json:"setting,omitempty"`
+	TrialResult
+}
+
+// TrialResult is the timing the runner measured for one trial (all in ms
+// from the runner's clock, frames counted on requestAnimationFrame).
+type TrialResult struct {
+	RTMS          float64 `json:"rt_ms"`
+	OnsetMS       float64 `json:"onset_ms"`
+	IntendedMS    float64 `json:"intended_ms"`
+	MeasuredMS    float64 `json:"measured_ms"`
+	Frames        int     `json:"frames"`
+	DroppedFrames int     `json:"dropped_frames"`
+}
+
+// MaxTimingMS bounds the timing fields (a day), so garbage cannot pass as data.
+const MaxTimingMS = 24 * 3600 * 1000.0
+
+// responseJSON is the wire form of a trial response: "response" is a string
+// ("red"/"green") or, for adjustment, a number (the setting).
+// The timing fields are spelled out rather than embedded so that type
+// errors name them by their JSON path ("frames", not "TrialResult.frames").
+type responseJSON struct {
+	Response      json.RawMessage `json:"response"`
+	Tint          *float64        `json:"tint"`
+	RTMS          float64         `json:"rt_ms"`
+	OnsetMS       float64         `json:"onset_ms"`
+	IntendedMS    float64         `json:"intended_ms"`
+	MeasuredMS    float64         `json:"measured_ms"`
+	Frames        int             `json:"frames"`
+	DroppedFrames int             `json:"dropped_frames"`
+}
+
+// DecodeResponse decodes the body of a trial PUT strictly: fields response
+// ("red", "green" or a number), tint (required with "red"/"green"),
+// rt_ms, onset_ms, intended_ms, measured_ms, frames, dropped_frames. The
+// caller sets Index from the URL and checks it with ValidateResponse.
+func DecodeResponse(data []byte) (Response, error) {
+	var w responseJSON
+	if err := stimuli.DecodeStrict(data, &w); err != nil {
+		return Response{}, asInvalid(err)
+	}
+	var errs stimuli.FieldErrors
+	r := Response{TrialResult: TrialResult{
+		RTMS: w.RTMS, OnsetMS: w.OnsetMS, IntendedMS: w.IntendedMS,
+		MeasuredMS: w.MeasuredMS, Frames: w.Frames, DroppedFrames: w.DroppedFrames,
+	}}
+	raw := bytes.TrimSpace(w.Response)
+	switch {
+	case len(raw) == 0 || string(raw) == "null":
+		errs.Add("response", "is required: %q, %q or a number (adjustment)", Red, Green)
+	case raw[0] == '"':
+		if err := json.Unmarshal(raw, &r.Response); err != nil || (r.Response != Red && r.Response != Green) {
+			errs.Add("response", "must be %q or %q", Red, Green)
+		}
+		if w.Tint == nil {
+			errs.Add("tint", "is required with a red/green response")
+		}
+	default:
+		var v float64
+		if err := json.Unmarshal(raw, &v); err != nil {
+			errs.Add("response", "must be %q, %q or a number (adjustment)", Red, Green)
+		} else {
+			r.Setting = &v
+			r.Tint = v
+		}
+	}
+	if w.Tint != nil {
+		r.Tint = *w.Tint
+	}
+	t := r.TrialResult
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"rt_ms", t.RTMS}, {"onset_ms", t.OnsetMS}, {"intended_ms", t.IntendedMS}, {"measured_ms", t.MeasuredMS}} {
+		if f.v < 0 || f.v > MaxTimingMS {
+			errs.Add(f.name, "must be between 0 and %g", MaxTimingMS)
+		}
+	}
+	if t.Frames < 0 {
+		errs.Add("frames", "must be >= 0")
+	}
+	if t.DroppedFrames < 0 {
+		errs.Add("dropped_frames", "must be >= 0")
+	}
+	if len(errs) > 0 {
+		return Response{}, InvalidFields(errs)
+	}
+	return r, nil
+}
+
+// ValidateResponse checks a response against the trial it answers: a
+// red/green response for constant stimuli and staircases (with the tint
+// that trial showed, within its range), a finite setting within [min, max]
+// for adjustment. For a staircase, pass the trial from NextStaircaseTrial,
+// whose tint the response must match.
+func ValidateResponse(t Trial, r Response) error {
+	var errs stimuli.FieldErrors
+	lo, hi := -MaxAbsTint, MaxAbsTint
+	if t.MinTint != nil {
+		lo = *t.MinTint
+	}
+	if t.MaxTint != nil {
+		hi = *t.MaxTint
+	}
+	if r.Index != t.Index {
+		errs.Add("index", "is %d, but the trial is %d", r.Index, t.Index)
+	}
+	switch t.Method {
+	case ConstantStimuli, Staircase:
+		if r.Response != Red && r.Response != Green {
+			errs.Add("response", "must be %q or %q", Red, Green)
+		}
+		if r.Setting != nil {
+			errs.Add("response", "must be %q or %q, not a number, for a %s trial", Red, Green, t.Method)
+		}
+		switch {
+		case !finite(r.Tint):
+			errs.Add("tint", "must be a number")
+		case t.Tint != nil && math.Abs(r.Tint-*t.Tint) > tintTolerance:
+			errs.Add("tint", "is %g, but the trial showed %g", r.Tint, *t.Tint)
+		case r.Tint < lo-tintTolerance || r.Tint > hi+tintTolerance:
+			errs.Add("tint", "must be between %g and %g", lo, hi)
+		}
+	case Adjustment:
+		switch {
+		case r.Setting == nil:
+			errs.Add("response", "must be a number (the setting) for an adjustment trial")
+		case !finite(*r.Setting) || *r.Setting < lo-tintTolerance || *r.Setting > hi+tintTolerance:
+			errs.Add("response", "must be a setting between %g and %g", lo, hi)
+		}
+		if r.Response != "" {
+			errs.Add("response", "must be a number, not %q, for an adjustment trial", r.Response)
+		}
+	default:
+		return Invalidf("trial %d has unknown method %q", t.Index, t.Method)
+	}
+	if len(errs) > 0 {
+		return InvalidFields(errs)
+	}
+	return nil
+}

@@ -1,0 +1,106 @@
+package experiments
+
+import (
+	"regexp"
+	"sort"
+
+	"github.com/mccollough/mccollough/stimuli"
+)
+
+// Session statuses.
+const (
+	StatusStarted   = "started"
+	StatusComplete  = "complete"
+	StatusAbandoned = "abandoned"
+)
+
+// Participant kinds: the two kinds of observer that run the same plans.
+const (
+	KindHuman = "human"
+	KindModel = "model"
+)
+
+// ScreenInfo is what the runner measured of the participant's display.
+// Nothing here identifies a person (no IP address, no user agent).
+type ScreenInfo struct {
+	RefreshHz        float64   `json:"refresh_hz,omitempty"`
+	RefreshSDMS      float64   `json:"refresh_sd_ms,omitempty"`
+	DevicePixelRatio float64   `json:"device_pixel_ratio,omitempty"`
+	Viewport         *Viewport `json:"viewport,omitempty"`
+	PxPerCM          float64   `json:"px_per_cm,omitempty"`
+}
+
+// Viewport is the browser window's inner size in CSS pixels.
+type Viewport struct {
+	Width  int `json:"width"`
+	Height int `json:"height"`
+}
+
+// Validate checks the measurements are physically plausible.
+func (s ScreenInfo) Validate() stimuli.FieldErrors {
+	var errs stimuli.FieldErrors
+	if !finite(s.RefreshHz) || s.RefreshHz < 0 || s.RefreshHz > 1000 {
+		errs.Add("refresh_hz", "must be between 0 and 1000")
+	}
+	if !finite(s.RefreshSDMS) || s.RefreshSDMS < 0 || s.RefreshSDMS > 1000 {
+		errs.Add("refresh_sd_ms", "must be between 0 and 1000")
+	}
+	if !finite(s.DevicePixelRatio) || s.DevicePixelRatio < 0 || s.DevicePixelRatio > 16 {
+		errs.Add("device_pixel_ratio", "must be between 0 and 16")
+	}
+	if v := s.Viewport; v != nil {
+		if v.Width < 0 || v.Width > 100000 {
+			errs.Add("viewport.width", "must be between 0 and 100000")
+		}
+		if v.Height < 0 || v.Height > 100000 {
+			errs.Add("viewport.height", "must be between 0 and 100000")
+		}
+	}
+	if !finite(s.PxPerCM) || s.PxPerCM < 0 || s.PxPerCM > 10000 {
+		errs.Add("px_per_cm", "must be between 0 and 10000")
+	}
+	return errs
+}
+
+// Limits on the study link's query parameters kept with a session.
+const (
+	MaxParams        = 20
+	MaxParamValueLen = 200
+)
+
+var paramNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
+// ValidateParams checks the study link's query parameters (PROLIFIC_PID,
+// STUDY_ID, SESSION_ID or any pid the recruiter adds).
+func ValidateParams(params map[string]string) stimuli.FieldErrors {
+	var errs stimuli.FieldErrors
+	if len(params) > MaxParams {
+		errs.Add("params", "at most %d parameters", MaxParams)
+		return errs
+	}
+	names := make([]string, 0, len(params))
+	for k := range params {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if !paramNameRE.MatchString(k) {
+			errs.Add("params", "parameter name %q must be 1-64 letters, digits, '_', '.' or '-'", k)
+		}
+		if len(params[k]) > MaxParamValueLen {
+			errs.Add("params."+k, "must be at most %d characters", MaxParamValueLen)
+		}
+	}
+	return errs
+}
+
+// ParticipantRef picks the participant's identifier from the study link:
+// Prolific's PROLIFIC_PID, else a generic pid/participant parameter.
+func ParticipantRef(params map[string]string) string {
+	for _, k := range []string{"PROLIFIC_PID", "pid", "PID", "participant", "participant_id"} {
+		if v := params[k]; v != "" {
+			return v
+		}
+	}
+	return ""
+}
