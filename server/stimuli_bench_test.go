@@ -1,0 +1,44 @@
+package server_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/mccollough/mccollough/server"
+	"github.com/mccollough/mccollough/stimuli"
+)
+
+// BenchmarkStimulusCachedHit is a stimulus request answered from the
+// in-process cache: the steady state of a study, where every participant
+// loads the same few dozen images.
+func BenchmarkStimulusCachedHit(b *testing.B) {
+	srv := server.New(server.Config{})
+	u := server.StimulusURL(stimuli.Stimulus{Pattern: stimuli.Pattern{Kind: stimuli.Grating}, Tint: 4, RefSizePx: 512}.WithDefaults(), 512)
+	warm := httptest.NewRecorder()
+	srv.ServeHTTP(warm, httptest.NewRequest(http.MethodGet, u, nil))
+	if warm.Code != http.StatusOK {
+		b.Fatalf("status %d", warm.Code)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, u, nil))
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d", rec.Code)
+		}
+	}
+}
+
+// BenchmarkStimulusMiss renders and encodes a 512×512 stimulus per request.
+func BenchmarkStimulusMiss(b *testing.B) {
+	srv := server.New(server.Config{StimulusCacheBytes: 1}) // nothing fits: every request renders
+	u := server.StimulusURL(stimuli.Stimulus{Pattern: stimuli.Pattern{Kind: stimuli.Circles}, Tint: -4, RefSizePx: 512}.WithDefaults(), 512)
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, u, nil))
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d", rec.Code)
+		}
+	}
+}
