@@ -82,4 +82,3 @@ func wantStatus(t *testing.T, rec *httptest.ResponseRecorder, status int) {
 		t.Fatalf("status %d, want %d; body: %s", rec.Code, status, rec.Body.String())
 	}
 }
-

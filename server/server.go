@@ -23,6 +23,9 @@ type Config struct {
 	Logger *slog.Logger
 	// BodyLimit caps request bodies (echo syntax, e.g. "1M").
 	BodyLimit string
+	// StimulusCacheBytes bounds the in-process cache of rendered stimuli
+	// (default 256 MiB).
+	StimulusCacheBytes int
 }
 
 // Server is the platform's web server.
@@ -31,6 +34,7 @@ type Server struct {
 	db   *storage.DB
 	log  *slog.Logger
 	http *http.Server
+	pngs *pngCache
 }
 
 // New builds the server and its routes.
@@ -43,7 +47,10 @@ func New(cfg Config) *Server {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	s := &Server{echo: e, db: cfg.DB, log: cfg.Logger}
+	if cfg.StimulusCacheBytes == 0 {
+		cfg.StimulusCacheBytes = 256 << 20
+	}
+	s := &Server{echo: e, db: cfg.DB, log: cfg.Logger, pngs: newPNGCache(cfg.StimulusCacheBytes)}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(requestLogger(cfg.Logger))
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
@@ -63,6 +70,16 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz)
 	e.GET("/", s.home)
 	e.GET("/static/*", serveStatic)
+	e.GET("/stimuli/:file", s.stimulusPNG)
+
+	api := e.Group("/api/v1")
+	api.GET("/stimuli/preview", s.stimulusPreview)
+	api.POST("/studies/:slug/sessions", s.createSession)
+	api.GET("/sessions/:id", s.getSession)
+	api.PUT("/sessions/:id/trials/:index", s.putTrial)
+	api.GET("/sessions/:id/next", s.nextTrial)
+	api.POST("/sessions/:id/events", s.postEvents)
+	api.POST("/sessions/:id/complete", s.completeSession)
 }
 
 // ServeHTTP lets tests drive the server without a socket.

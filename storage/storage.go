@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -18,6 +19,9 @@ import (
 // DB is the platform's database.
 type DB struct {
 	Pool *pgxpool.Pool
+	// plans caches sessions' immutable plans, so recording a trial costs one
+	// round trip.
+	plans *lru.Cache[string, *sessionInfo]
 }
 
 // Open connects to the database at url and checks that it answers.
@@ -39,7 +43,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("cannot reach the database at %s: %w", describeHost(cfg), redact(err))
 	}
-	return &DB{Pool: pool}, nil
+	return &DB{Pool: pool, plans: newPlanCache()}, nil
 }
 
 // Close releases all connections.

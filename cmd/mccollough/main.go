@@ -25,6 +25,7 @@ type command struct {
 var commands = map[string]command{
 	"serve":   {"run the web server (starts its own PostgreSQL unless DATABASE_URL is set)", runServe},
 	"migrate": {"apply database migrations and exit", runMigrate},
+	"render":  {"render a stimulus spec to a PNG file", runRender},
 }
 
 // environment is what commands read from and write to, so tests can run

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mccollough/mccollough/stimuli"
 )
 
 // binary is the mccollough command built once for these tests: they run it
@@ -137,6 +139,12 @@ func TestConfigErrorsAreOneClearLine(t *testing.T) {
 		{"unwritable data folder", nil, []string{"migrate", "--data", filepath.Join(notAFolder, "data")}, 1, "data folder"},
 		{"unreachable DATABASE_URL", []string{"DATABASE_URL=postgres://nobody:secret@127.0.0.1:1/nothing?connect_timeout=2"},
 			[]string{"migrate"}, 1, "cannot reach the database at 127.0.0.1:1/nothing"},
+		{"render: invalid spec", nil, []string{"render", "--spec", `{"kind":"spiral","duty":2}`, "-o", filepath.Join(t.TempDir(), "x.png")},
+			2, `kind: unknown kind "spiral"`},
+		{"render: unknown field", nil, []string{"render", "--spec", `{"kind":"grating","angle":3}`, "-o", filepath.Join(t.TempDir(), "x.png")},
+			2, "angle: unknown field"},
+		{"render: out-of-gamut tint", nil, []string{"render", "--spec", `{"kind":"grating"}`, "--tint", "80", "-o", filepath.Join(t.TempDir(), "x.png")},
+			2, "tint: a*=80"},
 		{"malformed DATABASE_URL", []string{"DATABASE_URL=postgres://%zz"}, []string{"migrate"}, 1, "invalid database URL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -155,6 +163,30 @@ func TestConfigErrorsAreOneClearLine(t *testing.T) {
 				t.Fatalf("password from DATABASE_URL leaked into the message:\n%s", r.stderr)
 			}
 		})
+	}
+}
+
+func TestRenderWritesThePNGOfTheRenderer(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "g.png")
+	r := runCmd(t, nil, "render", "--spec", `{"kind":"grating","orientation_deg":90}`, "--size", "64", "--tint", "-3", "-o", out)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := stimuli.RenderPNG(stimuli.Stimulus{Pattern: stimuli.Pattern{Kind: stimuli.Grating, OrientationDeg: 90}, Tint: -3}.WithDefaults(), 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("render wrote other bytes than stimuli.RenderPNG")
+	}
+	spec := filepath.Join(t.TempDir(), "spec.json")
+	_ = os.WriteFile(spec, []byte(`{"kind":"circles","period_px":12}`), 0o600)
+	if r := runCmd(t, nil, "render", "--spec", "@"+spec, "--color", "#ce2e2e", "-o", out); r.code != 0 {
+		t.Fatalf("render --spec @file: exit %d: %s", r.code, r.stderr)
 	}
 }
 

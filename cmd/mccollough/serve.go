@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mccollough/mccollough/experiments"
 	"github.com/mccollough/mccollough/server"
 )
 
@@ -17,6 +18,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	var db dbFlags
 	db.register(fs, env)
 	addr := fs.String("addr", envOr(env, "ADDR", ":8080"), "`address` to listen on (env ADDR)")
+	demo := fs.Bool("demo", true, "publish the built-in studies 'classic' and 'circles-crosses' as open demos if their slugs are free")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
@@ -36,6 +38,16 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer d.Close()
+
+	if *demo {
+		n, err := d.EnsureDemoStudies(ctx, experiments.Builtins())
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			log.Info("published demo studies", "count", n, "links", "/s/classic, /s/circles-crosses")
+		}
+	}
 
 	srv := server.New(server.Config{DB: d.DB, Logger: log})
 	served := make(chan error, 1)

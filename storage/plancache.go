@@ -1,0 +1,80 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/google/uuid"
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/mccollough/mccollough/experiments"
+)
+
+// sessionInfo is the immutable part of a session: its plan, definition and
+// token hash. Immutable, so caching it is safe on any number of replicas; the
+// mutable part (status) is always read from the database.
+type sessionInfo struct {
+	Session
+	tokenHash []byte
+}
+
+// planCacheSize bounds the cache of parsed plans (a few tens of KB each).
+const planCacheSize = 4096
+
+func newPlanCache() *lru.Cache[string, *sessionInfo] {
+	c, err := lru.New[string, *sessionInfo](planCacheSize)
+	if err != nil {
+		panic(err) // only for a non-positive size
+	}
+	return c
+}
+
+// sessionFor loads the session's immutable part and checks the bearer
+// token: an unknown id is NotFound, a wrong token Unauthorized.
+func (db *DB) sessionFor(ctx context.Context, id, token string) (*sessionInfo, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return nil, experiments.Errorf(experiments.NotFound, "no session %q", id)
+	}
+	info, ok := db.plans.Get(id)
+	if !ok {
+		var err error
+		if info, err = db.loadSessionInfo(ctx, id); err != nil {
+			return nil, err
+		}
+		db.plans.Add(id, info)
+	}
+	if !tokenMatches(token, info.tokenHash) {
+		return nil, experiments.Errorf(experiments.Unauthorized, "missing or wrong session token")
+	}
+	return info, nil
+}
+
+func (db *DB) loadSessionInfo(ctx context.Context, id string) (*sessionInfo, error) {
+	info := &sessionInfo{}
+	s := &info.Session
+	var plan, def []byte
+	var arm int
+	err := db.Pool.QueryRow(ctx, `
+		SELECT s.id, v.experiment_id, v.id, e.slug, s.participant_kind, s.participant_ref, s.condition, s.seed,
+		       s.plan, v.definition, s.token_hash, s.created_at
+		FROM sessions s
+		JOIN experiment_versions v ON v.id = s.experiment_version_id
+		JOIN experiments e ON e.id = v.experiment_id
+		WHERE s.id = $1`, id).Scan(&s.ID, &s.ExperimentID, &s.VersionID, &s.Slug, &s.Kind, &s.ParticipantRef,
+		&arm, &s.Seed, &plan, &def, &info.tokenHash, &s.CreatedAt)
+	if isNoRows(err) {
+		return nil, experiments.Errorf(experiments.NotFound, "no session %q", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading session: %w", err)
+	}
+	if err := json.Unmarshal(plan, &s.Plan); err != nil {
+		return nil, fmt.Errorf("session %s: stored plan unreadable: %w", id, err)
+	}
+	if err := json.Unmarshal(def, &s.Definition); err != nil {
+		return nil, fmt.Errorf("session %s: stored definition unreadable: %w", id, err)
+	}
+	s.Condition = experiments.ConditionForArm(arm)
+	return info, nil
+}

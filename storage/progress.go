@@ -1,0 +1,160 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mccollough/mccollough/experiments"
+)
+
+// SessionState is a session as its runner resumes it.
+type SessionState struct {
+	Session
+	// Stored lists the trial indices already stored, ascending.
+	Stored []int
+	// MaxEventSeq is the highest stored event sequence number (-1: none).
+	MaxEventSeq int
+}
+
+// SessionState returns the session, its plan and what is already stored.
+func (db *DB) SessionState(ctx context.Context, id, token string) (SessionState, error) {
+	info, err := db.sessionFor(ctx, id, token)
+	if err != nil {
+		return SessionState{}, err
+	}
+	st := SessionState{Session: info.Session}
+	err = db.Pool.QueryRow(ctx, `
+		SELECT s.status, coalesce(s.completion_code, ''),
+		       coalesce((SELECT array_agg(trial_index ORDER BY trial_index) FROM trials WHERE session_id = s.id), '{}'),
+		       coalesce((SELECT max(seq) FROM events WHERE session_id = s.id), -1)
+		FROM sessions s WHERE s.id = $1`, id).Scan(&st.Status, &st.CompletionCode, &st.Stored, &st.MaxEventSeq)
+	if isNoRows(err) {
+		return SessionState{}, experiments.Errorf(experiments.NotFound, "no session %q", id)
+	}
+	if err != nil {
+		return SessionState{}, fmt.Errorf("reading session: %w", err)
+	}
+	return st, nil
+}
+
+// SessionPlan is a session's immutable part (plan, definition, condition;
+// Status is left empty), authorised by its token; usually served from memory.
+func (db *DB) SessionPlan(ctx context.Context, id, token string) (Session, error) {
+	info, err := db.sessionFor(ctx, id, token)
+	if err != nil {
+		return Session{}, err
+	}
+	return info.Session, nil
+}
+
+// NextStaircaseTrial is the next trial of a staircase block, computed from
+// the stored answers; done is true when every staircase of the block has
+// finished.
+func (db *DB) NextStaircaseTrial(ctx context.Context, id, token string, block int) (experiments.Trial, bool, error) {
+	info, err := db.sessionFor(ctx, id, token)
+	if err != nil {
+		return experiments.Trial{}, false, err
+	}
+	stored, err := db.storedResponses(ctx, id, block, info.Plan)
+	if err != nil {
+		return experiments.Trial{}, false, err
+	}
+	return experiments.NextStaircaseTrial(info.Plan, block, stored)
+}
+
+// Completion is what a completed session gives the participant.
+type Completion struct {
+	Code string
+	// RedirectURL is the definition's completion_url with {code} filled in
+	// ("" when the definition has none).
+	RedirectURL string
+}
+
+// CompleteSession marks the session complete once every required trial is
+// stored; until then it is a Conflict whose Details list the missing
+// indices. Completing again returns the same code.
+func (db *DB) CompleteSession(ctx context.Context, id, token string) (Completion, error) {
+	info, err := db.sessionFor(ctx, id, token)
+	if err != nil {
+		return Completion{}, err
+	}
+	stored, err := db.storedResponses(ctx, id, -1, info.Plan)
+	if err != nil {
+		return Completion{}, err
+	}
+	if missing := experiments.MissingRequired(info.Plan, stored); len(missing) > 0 {
+		e := experiments.Errorf(experiments.Conflict, "%d required trial(s) are not stored yet", len(missing))
+		e.Details = map[string]any{"missing": missing}
+		return Completion{}, e
+	}
+	var code string
+	err = db.Pool.QueryRow(ctx, `
+		UPDATE sessions SET status = 'complete',
+		       completion_code = coalesce(completion_code, $2),
+		       completed_at = coalesce(completed_at, now()), updated_at = now()
+		WHERE id = $1 AND status IN ('started', 'complete')
+		RETURNING completion_code`, id, newCompletionCode()).Scan(&code)
+	if isNoRows(err) {
+		return Completion{}, experiments.Errorf(experiments.Conflict, "the session can no longer be completed")
+	}
+	if err != nil {
+		return Completion{}, fmt.Errorf("completing session: %w", err)
+	}
+	c := Completion{Code: code}
+	if u := info.Definition.CompletionURL; u != "" {
+		c.RedirectURL = strings.ReplaceAll(u, "{code}", code)
+	}
+	return c, nil
+}
+
+// RecordEvents stores a batch of events, idempotent by sequence number
+// (a resent batch stores nothing twice). It returns how many were new.
+func (db *DB) RecordEvents(ctx context.Context, id, token string, events []experiments.Event) (int, error) {
+	if _, err := db.sessionFor(ctx, id, token); err != nil {
+		return 0, err
+	}
+	if len(events) == 0 {
+		return 0, nil
+	}
+	var created int
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		var ok bool
+		if err := tx.QueryRow(ctx, `SELECT status IN ('started', 'complete') FROM sessions WHERE id = $1 FOR SHARE`, id).Scan(&ok); err != nil {
+			return err
+		}
+		if !ok {
+			return experiments.Errorf(experiments.Conflict, "the session no longer accepts events")
+		}
+		batch := &pgx.Batch{}
+		for _, ev := range events {
+			data := ev.Data
+			if len(data) == 0 {
+				data = json.RawMessage(`{}`)
+			}
+			batch.Queue(`INSERT INTO events (session_id, seq, kind, data, client_ms) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (session_id, seq) DO NOTHING`, id, ev.Seq, ev.Kind, data, ev.ClientMS)
+		}
+		br := tx.SendBatch(ctx, batch)
+		for range events {
+			tag, err := br.Exec()
+			if err != nil {
+				br.Close()
+				return err
+			}
+			created += int(tag.RowsAffected())
+		}
+		if err := br.Close(); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE sessions SET updated_at = now() WHERE id = $1`, id)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return created, nil
+}

@@ -1,0 +1,159 @@
+package storage
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mccollough/mccollough/experiments"
+)
+
+// AbandonAfter is how long a started session may go without a write (a
+// trial, an event or a status change) before it no longer counts towards its
+// arm in counterbalancing.
+const AbandonAfter = 2 * time.Hour
+
+// NewSession is what a participant (or the observer) brings to a new session.
+type NewSession struct {
+	Kind           string            // experiments.KindHuman or KindModel
+	ParticipantRef string            // Prolific/URL id, or the model's descriptor
+	Params         map[string]string // the study link's query parameters
+	Screen         experiments.ScreenInfo
+	// Condition, when set, fixes the arm (the observer alternates arms by
+	// seed); otherwise the least-filled arm is chosen.
+	Condition *int
+	// Seed, when set, fixes the plan's seed (reproducible model runs).
+	Seed *int64
+}
+
+// Session is a stored session with its plan.
+type Session struct {
+	ID             string
+	ExperimentID   int64
+	VersionID      int64
+	Slug           string
+	Kind           string
+	ParticipantRef string
+	Condition      experiments.Condition
+	Seed           int64
+	Status         string
+	Plan           experiments.Plan
+	Definition     experiments.Definition
+	CompletionCode string
+	CreatedAt      time.Time
+}
+
+// CreateSession starts a session of experiment e's latest version with a
+// concrete plan, and returns it with its bearer token (only its hash is
+// stored). Human sessions get the counterbalancing arm with the fewest
+// started-and-not-abandoned sessions; creations are serialised per
+// experiment (a row lock), so concurrent participants still balance.
+func (db *DB) CreateSession(ctx context.Context, e Experiment, ns NewSession) (Session, string, error) {
+	if ns.Kind == "" {
+		ns.Kind = experiments.KindHuman
+	}
+	seed := randomSeed()
+	if ns.Seed != nil {
+		seed = *ns.Seed
+	}
+	token, tokenHash := newToken()
+	id, err := uuid.NewV7() // time-ordered: inserts stay at the end of the index
+	if err != nil {
+		return Session{}, "", err
+	}
+	s := Session{ID: id.String(), ExperimentID: e.ID, VersionID: e.VersionID, Slug: e.Slug, Kind: ns.Kind,
+		ParticipantRef: ns.ParticipantRef, Seed: seed, Status: experiments.StatusStarted, Definition: e.Definition}
+	params, _ := json.Marshal(nonNil(ns.Params))
+	screen, _ := json.Marshal(ns.Screen)
+	err = pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		arm, err := chooseArm(ctx, tx, e, ns, seed)
+		if err != nil {
+			return err
+		}
+		s.Condition = experiments.ConditionForArm(arm)
+		s.Plan, err = experiments.NewPlan(e.Definition, seed, s.Condition)
+		if err != nil {
+			return err
+		}
+		plan, err := json.Marshal(s.Plan)
+		if err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `
+			INSERT INTO sessions (id, experiment_version_id, participant_kind, participant_ref, params,
+			                      condition, seed, plan, screen, token_hash)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			RETURNING created_at`,
+			s.ID, e.VersionID, ns.Kind, ns.ParticipantRef, params, arm, seed, plan, screen, tokenHash,
+		).Scan(&s.CreatedAt)
+	})
+	if err != nil {
+		return Session{}, "", err
+	}
+	cached := s
+	cached.Status = "" // mutable: always read from the database
+	db.plans.Add(s.ID, &sessionInfo{Session: cached, tokenHash: tokenHash})
+	return s, token, nil
+}
+
+// chooseArm locks the experiment row (serialising concurrent creations on
+// every replica) and picks the arm for a new session.
+func chooseArm(ctx context.Context, tx pgx.Tx, e Experiment, ns NewSession, seed int64) (int, error) {
+	arms := e.Definition.Arms()
+	if ns.Condition != nil {
+		if *ns.Condition < 0 || *ns.Condition >= arms {
+			return 0, experiments.Invalidf("condition %d: the experiment has %d arm(s)", *ns.Condition, arms)
+		}
+		return *ns.Condition, nil
+	}
+	if arms <= 1 {
+		return 0, nil
+	}
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM experiments WHERE id = $1 FOR NO KEY UPDATE`, e.ID); err != nil {
+		return 0, fmt.Errorf("locking experiment: %w", err)
+	}
+	rows, err := tx.Query(ctx, `
+		SELECT s.condition, count(*)
+		FROM sessions s JOIN experiment_versions v ON v.id = s.experiment_version_id
+		WHERE v.experiment_id = $1 AND s.participant_kind = $2
+		  AND (s.status = $3 OR (s.status = $4 AND (s.updated_at > now() - $5::interval
+		       OR EXISTS (SELECT 1 FROM trials t WHERE t.session_id = s.id AND t.created_at > now() - $5::interval))))
+		GROUP BY s.condition`,
+		e.ID, experiments.KindHuman, experiments.StatusComplete, experiments.StatusStarted, AbandonAfter.String())
+	if err != nil {
+		return 0, fmt.Errorf("counting sessions per arm: %w", err)
+	}
+	counts := make([]int, arms)
+	for rows.Next() {
+		var cond, n int
+		if err := rows.Scan(&cond, &n); err != nil {
+			return 0, err
+		}
+		if cond >= 0 && cond < arms {
+			counts[cond] = n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	return experiments.ChooseArm(counts, seed), nil
+}
+
+func randomSeed() int64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return int64(binary.LittleEndian.Uint64(b[:]) >> 1) // non-negative: friendlier in CSVs
+}
+
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}

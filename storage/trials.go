@@ -1,0 +1,119 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mccollough/mccollough/experiments"
+)
+
+// TrialWrite is one response to store.
+type TrialWrite struct {
+	Response experiments.Response
+	// ModelPRed is the observer's P(red) (model sessions only).
+	ModelPRed *float64
+}
+
+// RecordTrial stores one response of session id, authorised by its token.
+// It is idempotent by trial index: storing the same response again stores
+// nothing and reports created=false; a different response for a stored
+// index is a Conflict. The row is committed when it returns.
+func (db *DB) RecordTrial(ctx context.Context, id, token string, w TrialWrite) (created bool, err error) {
+	info, err := db.sessionFor(ctx, id, token)
+	if err != nil {
+		return false, err
+	}
+	return db.recordTrial(ctx, info, w)
+}
+
+func (db *DB) recordTrial(ctx context.Context, info *sessionInfo, w TrialWrite) (bool, error) {
+	r := w.Response
+	p := info.Plan
+	if r.Index < 0 || r.Index >= len(p.Trials) {
+		return false, experiments.InvalidFields(fieldError("index", "trial %d is outside the plan (0..%d)", r.Index, len(p.Trials)-1))
+	}
+	planned := p.Trials[r.Index]
+	var stored []experiments.Response
+	if planned.Method == experiments.Staircase {
+		// The tint a staircase trial must show depends on the earlier answers.
+		var err error
+		if stored, err = db.storedResponses(ctx, info.ID, planned.Block, p); err != nil {
+			return false, err
+		}
+	}
+	trial, err := p.TrialFor(r.Index, stored)
+	if err != nil {
+		return false, err
+	}
+	if err := experiments.ValidateResponse(trial, r); err != nil {
+		return false, err
+	}
+	if w.ModelPRed != nil && info.Kind != experiments.KindModel {
+		return false, experiments.InvalidFields(fieldError("model_p_red", "only model sessions report P(red)"))
+	}
+	// The normalised response is what identical retries are compared by.
+	body, err := json.Marshal(r)
+	if err != nil {
+		return false, err
+	}
+	tint := &r.Tint
+	response := r.Response
+	if r.Setting != nil {
+		response = "" // the setting column holds an adjustment answer
+	}
+	var one int
+	err = db.Pool.QueryRow(ctx, `
+		INSERT INTO trials (session_id, trial_index, phase, block, method, pattern, tint, response, setting,
+		                    rt_ms, onset_ms, intended_ms, measured_ms, frames, dropped_frames, model_p_red, body)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
+		WHERE EXISTS (SELECT 1 FROM sessions WHERE id = $1 AND status IN ('started', 'complete'))
+		ON CONFLICT (session_id, trial_index) DO NOTHING
+		RETURNING 1`,
+		info.ID, r.Index, trial.Phase, trial.Block, trial.Method, trial.Pattern, tint, response, r.Setting,
+		r.RTMS, r.OnsetMS, r.IntendedMS, r.MeasuredMS, r.Frames, r.DroppedFrames, w.ModelPRed, body,
+	).Scan(&one)
+	if err == nil {
+		return true, nil
+	}
+	if !isNoRows(err) {
+		return false, fmt.Errorf("storing trial: %w", err)
+	}
+	// Nothing inserted: a retry of a stored trial, a conflicting answer, or
+	// a session that no longer takes answers.
+	var same bool
+	err = db.Pool.QueryRow(ctx, `SELECT body = $3::jsonb FROM trials WHERE session_id = $1 AND trial_index = $2`,
+		info.ID, r.Index, body).Scan(&same)
+	switch {
+	case isNoRows(err):
+		return false, experiments.Errorf(experiments.Conflict, "the session no longer accepts responses")
+	case err != nil:
+		return false, fmt.Errorf("checking stored trial: %w", err)
+	case !same:
+		return false, experiments.Errorf(experiments.Conflict, "trial %d is already stored with a different response", r.Index)
+	}
+	return false, nil
+}
+
+// storedResponses are the session's stored answers in a block (all blocks
+// when block < 0), in index order.
+func (db *DB) storedResponses(ctx context.Context, id string, block int, p experiments.Plan) ([]experiments.Response, error) {
+	rows, err := db.Pool.Query(ctx, `
+		SELECT trial_index, coalesce(tint, 0), response, setting FROM trials
+		WHERE session_id = $1 AND ($2 < 0 OR block = $2)
+		ORDER BY trial_index`, id, block)
+	if err != nil {
+		return nil, fmt.Errorf("reading stored trials: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (experiments.Response, error) {
+		var r experiments.Response
+		err := row.Scan(&r.Index, &r.Tint, &r.Response, &r.Setting)
+		return r, err
+	})
+}
+
+func fieldError(field, format string, args ...any) experiments.FieldErrors {
+	return experiments.FieldErrors{{Field: field, Message: fmt.Sprintf(format, args...)}}
+}
