@@ -71,15 +71,8 @@ func (s *Server) routes() {
 	e.GET("/", s.home)
 	e.GET("/static/*", serveStatic)
 	e.GET("/stimuli/:file", s.stimulusPNG)
-
-	api := e.Group("/api/v1")
-	api.GET("/stimuli/preview", s.stimulusPreview)
-	api.POST("/studies/:slug/sessions", s.createSession)
-	api.GET("/sessions/:id", s.getSession)
-	api.PUT("/sessions/:id/trials/:index", s.putTrial)
-	api.GET("/sessions/:id/next", s.nextTrial)
-	api.POST("/sessions/:id/events", s.postEvents)
-	api.POST("/sessions/:id/complete", s.completeSession)
+	e.GET("/api/v1/stimuli/preview", s.stimulusPreview)
+	s.participantRoutes()
 }
 
 // ServeHTTP lets tests drive the server without a socket.

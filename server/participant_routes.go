@@ -1,0 +1,14 @@
+package server
+
+// participantRoutes are everything a participant's browser (or any runner)
+// uses: the study pages and the participant API. Participant tokens are
+// valid here only.
+func (s *Server) participantRoutes() {
+	api := s.echo.Group("/api/v1")
+	api.POST("/studies/:slug/sessions", s.createSession)
+	api.GET("/sessions/:id", s.getSession)
+	api.PUT("/sessions/:id/trials/:index", s.putTrial)
+	api.GET("/sessions/:id/next", s.nextTrial)
+	api.POST("/sessions/:id/events", s.postEvents)
+	api.POST("/sessions/:id/complete", s.completeSession)
+}
