@@ -9,6 +9,7 @@ func (s *Server) participantRoutes() {
 	api.GET("/sessions/:id", s.getSession)
 	api.PUT("/sessions/:id/trials/:index", s.putTrial)
 	api.GET("/sessions/:id/next", s.nextTrial)
+	api.GET("/sessions/:id/stimulus.png", s.sessionStimulus)
 	api.POST("/sessions/:id/events", s.postEvents)
 	api.POST("/sessions/:id/complete", s.completeSession)
 }

@@ -60,6 +60,37 @@ func (s *Server) stimulusPNG(c echo.Context) error {
 	return c.Blob(http.StatusOK, "image/png", png)
 }
 
+// sessionStimulus serves GET /api/v1/sessions/{id}/stimulus.png?pattern=a&tint=2.5:
+// a test stimulus of the session's experiment at any tint, for adjustment
+// trials (the participant moves the tint live) and staircases. It needs no
+// token: an image of a grating reveals nothing about the participant.
+func (s *Server) sessionStimulus(c echo.Context) error {
+	sess, err := s.db.SessionDesign(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	tint, err := strconv.ParseFloat(c.QueryParam("tint"), 64)
+	if err != nil {
+		return asBadRequest(experiments.InvalidFields(stimuli.FieldErrors{{Field: "tint", Message: "must be a number (a* units)"}}))
+	}
+	spec, err := sess.Definition.TestStimulus(c.QueryParam("pattern"), tint)
+	if err != nil {
+		return asBadRequest(err)
+	}
+	size := sess.Plan.SizePx
+	key := stimuli.Key(spec, size)
+	if c.Request().Header.Get("If-None-Match") == `"`+key+`"` {
+		setImmutable(c, key)
+		return c.NoContent(http.StatusNotModified)
+	}
+	png, err := s.pngs.get(key, func() ([]byte, error) { return stimuli.RenderPNG(spec, size) })
+	if err != nil {
+		return asBadRequest(experiments.InvalidFields(asFieldErrors(err)))
+	}
+	setImmutable(c, key)
+	return c.Blob(http.StatusOK, "image/png", png)
+}
+
 func setImmutable(c echo.Context, key string) {
 	h := c.Response().Header()
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")

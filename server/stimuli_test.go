@@ -95,3 +95,25 @@ func TestStimulusURLIsImmutableAndVerified(t *testing.T) {
 	garbled := u[:strings.Index(u, "&s=")] + "&s=!!!"
 	wantStatus(t, ts.do(http.MethodGet, garbled, nil), http.StatusBadRequest)
 }
+
+func TestSessionStimulusAtAnyTint(t *testing.T) {
+	ts := newTestServer(t)
+	def := shortDefinition("adjust")
+	ts.addStudy(def, "open")
+	s := ts.startSession("adjust", nil)
+	rec := ts.do(http.MethodGet, "/api/v1/sessions/"+s.SessionID+"/stimulus.png?pattern=b&tint=2.5", nil)
+	wantStatus(t, rec, http.StatusOK)
+	spec, err := def.TestStimulus("b", 2.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := stimuli.RenderPNG(spec, def.SizePx)
+	if !bytes.Equal(rec.Body.Bytes(), want) {
+		t.Fatal("session stimulus differs from the definition's test stimulus")
+	}
+	for _, q := range []string{"pattern=b&tint=red", "pattern=a&tint=200"} {
+		wantStatus(t, ts.do(http.MethodGet, "/api/v1/sessions/"+s.SessionID+"/stimulus.png?"+q, nil), http.StatusBadRequest)
+	}
+	wantStatus(t, ts.do(http.MethodGet, "/api/v1/sessions/"+s.SessionID+"/stimulus.png?pattern=zebra&tint=1", nil), http.StatusNotFound)
+	wantStatus(t, ts.do(http.MethodGet, "/api/v1/sessions/00000000-0000-7000-8000-000000000000/stimulus.png?pattern=a&tint=1", nil), http.StatusNotFound)
+}

@@ -30,19 +30,38 @@ func newPlanCache() *lru.Cache[string, *sessionInfo] {
 	return c
 }
 
-// sessionFor loads the session's immutable part and checks the bearer
-// token: an unknown id is NotFound, a wrong token Unauthorized.
-func (db *DB) sessionFor(ctx context.Context, id, token string) (*sessionInfo, error) {
+// SessionDesign is a session's plan and definition without its token: for
+// serving its stimuli (images carry no participant data and cannot send a
+// bearer token).
+func (db *DB) SessionDesign(ctx context.Context, id string) (Session, error) {
+	info, err := db.cachedSession(ctx, id)
+	if err != nil {
+		return Session{}, err
+	}
+	return info.Session, nil
+}
+
+func (db *DB) cachedSession(ctx context.Context, id string) (*sessionInfo, error) {
 	if _, err := uuid.Parse(id); err != nil {
 		return nil, experiments.Errorf(experiments.NotFound, "no session %q", id)
 	}
-	info, ok := db.plans.Get(id)
-	if !ok {
-		var err error
-		if info, err = db.loadSessionInfo(ctx, id); err != nil {
-			return nil, err
-		}
-		db.plans.Add(id, info)
+	if info, ok := db.plans.Get(id); ok {
+		return info, nil
+	}
+	info, err := db.loadSessionInfo(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	db.plans.Add(id, info)
+	return info, nil
+}
+
+// sessionFor loads the session's immutable part and checks the bearer
+// token: an unknown id is NotFound, a wrong token Unauthorized.
+func (db *DB) sessionFor(ctx context.Context, id, token string) (*sessionInfo, error) {
+	info, err := db.cachedSession(ctx, id)
+	if err != nil {
+		return nil, err
 	}
 	if !tokenMatches(token, info.tokenHash) {
 		return nil, experiments.Errorf(experiments.Unauthorized, "missing or wrong session token")
