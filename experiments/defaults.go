@@ -69,16 +69,8 @@ The effect **may last for days**. It fades faster if you look at black-and-white
 If you have questions about this study, please contact the researchers.`
 }
 
-// WithDefaults fills every absent field with its default. It is idempotent
-// and keeps explicit values (including explicit empty extra_patterns).
-// Method-specific blocks are filled only for the chosen method, so a stored
-// definition shows only what applies to it.
-func (d Definition) WithDefaults() Definition {
-	if d.Pair != nil {
-		p := Pair{A: d.Pair.A.WithDefaults(), B: d.Pair.B.WithDefaults()}
-		d.Pair = &p
-	}
-	c := &d.Colors
+// withDefaults fills the classic colours where none are given.
+func (c Colors) withDefaults() Colors {
 	if c.Red == "" {
 		c.Red = DefaultRed
 	}
@@ -91,6 +83,19 @@ func (d Definition) WithDefaults() Definition {
 	if c.NeutralL == 0 {
 		c.NeutralL = DefaultNeutralL
 	}
+	return c
+}
+
+// WithDefaults fills every absent field with its default. It is idempotent
+// and keeps explicit values (including explicit empty extra_patterns).
+// Method-specific blocks are filled only for the chosen method, so a stored
+// definition shows only what applies to it.
+func (d Definition) WithDefaults() Definition {
+	if d.Pair != nil {
+		p := Pair{A: d.Pair.A.WithDefaults(), B: d.Pair.B.WithDefaults()}
+		d.Pair = &p
+	}
+	d.Colors = d.Colors.withDefaults()
 	if d.SizePx == 0 {
 		d.SizePx = DefaultSizePx
 	}

@@ -1,6 +1,8 @@
 package experiments
 
 import (
+	"encoding/json"
+
 	"github.com/mccollough/mccollough/stimuli"
 )
 
@@ -207,3 +209,28 @@ func (d Definition) PatternNames() []string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// ParseNewDefinition is ParseDefinition for creating an experiment: a
+// document with neither pair nor pair_id starts from the classic study
+// (Classic), so {"slug": "...", "name": "..."} alone is a complete,
+// runnable experiment; the fields given replace the classic ones.
+func ParseNewDefinition(data []byte) (Definition, error) {
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return ParseDefinition(data) // reports the JSON error
+	}
+	_, hasPair := probe["pair"]
+	_, hasPairID := probe["pair_id"]
+	if hasPair || hasPairID {
+		return ParseDefinition(data)
+	}
+	d := Classic()
+	if err := stimuli.DecodeStrict(data, &d); err != nil {
+		return Definition{}, asInvalid(err)
+	}
+	d = d.WithDefaults()
+	if errs := d.Validate(); len(errs) > 0 {
+		return Definition{}, InvalidFields(errs)
+	}
+	return d, nil
+}

@@ -4,7 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/mccollough/mccollough/server"
@@ -22,8 +27,20 @@ type testServer struct {
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
 	db := pgtest.New(t)
-	return &testServer{t: t, srv: server.New(server.Config{DB: db}), db: db}
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return &testServer{t: t, srv: server.New(server.Config{DB: db, Logger: log}), db: db}
 }
+
+// testWriter sends the server's warnings and errors to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+// remoteAddr, given as a header name to do, sets the client's address.
+const remoteAddr = "(remote address)"
 
 // do sends a request; body may be nil, a string, []byte or a value to encode as JSON.
 func (ts *testServer) do(method, path string, body any, header ...string) *httptest.ResponseRecorder {
@@ -47,6 +64,10 @@ func (ts *testServer) do(method, path string, body any, header ...string) *httpt
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == remoteAddr {
+			req.RemoteAddr = header[i+1]
+			continue
+		}
 		req.Header.Set(header[i], header[i+1])
 	}
 	rec := httptest.NewRecorder()
@@ -81,4 +102,41 @@ func wantStatus(t *testing.T, rec *httptest.ResponseRecorder, status int) {
 	if rec.Code != status {
 		t.Fatalf("status %d, want %d; body: %s", rec.Code, status, rec.Body.String())
 	}
+}
+
+type httptestRecorder = httptest.ResponseRecorder
+
+// form posts URL-encoded values with cookies, like a browser form.
+func (ts *testServer) form(path string, values url.Values, cookies ...*http.Cookie) *httptest.ResponseRecorder {
+	ts.t.Helper()
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(values.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, c := range cookies {
+		if c != nil {
+			req.AddCookie(c)
+		}
+	}
+	rec := httptest.NewRecorder()
+	ts.srv.ServeHTTP(rec, req)
+	return rec
+}
+
+func cookieFrom(rec *httptest.ResponseRecorder, name string) *http.Cookie {
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+var csrfInputRE = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+func hiddenCSRF(t *testing.T, page string) string {
+	t.Helper()
+	m := csrfInputRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no CSRF field in the page")
+	}
+	return m[1]
 }

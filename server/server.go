@@ -47,6 +47,9 @@ func New(cfg Config) *Server {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	// Behind a load balancer on a private network, the client's address is
+	// the last untrusted X-Forwarded-For hop (used only to throttle logins).
+	e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	if cfg.StimulusCacheBytes == 0 {
 		cfg.StimulusCacheBytes = 256 << 20
 	}
@@ -73,6 +76,7 @@ func (s *Server) routes() {
 	e.GET("/stimuli/:file", s.stimulusPNG)
 	e.GET("/api/v1/stimuli/preview", s.stimulusPreview)
 	s.participantRoutes()
+	s.researcherRoutes()
 }
 
 // ServeHTTP lets tests drive the server without a socket.

@@ -15,3 +15,9 @@ func isUniqueViolation(err error, constraint string) bool {
 }
 
 func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
+
+// isForeignKeyViolation reports PostgreSQL's foreign_key_violation.
+func isForeignKeyViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23503"
+}

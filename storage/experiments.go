@@ -68,12 +68,15 @@ func createExperiment(ctx context.Context, tx pgx.Tx, ownerID *int64, def experi
 	return e, nil
 }
 
-// experimentColumns selects an experiment with its latest version; scan with scanExperiment.
-const experimentColumns = `
-	e.id, e.owner_id, e.slug, e.name, e.status, v.id, v.version, v.definition, e.created_at, e.updated_at
-	FROM experiments e
+// experimentFields and experimentFrom select an experiment with its latest
+// version; scan with scanExperiment.
+const (
+	experimentFields = `e.id, e.owner_id, e.slug, e.name, e.status, v.id, v.version, v.definition, e.created_at, e.updated_at`
+	experimentFrom   = ` FROM experiments e
 	JOIN LATERAL (SELECT id, version, definition FROM experiment_versions
 	              WHERE experiment_id = e.id ORDER BY version DESC LIMIT 1) v ON true`
+	experimentColumns = experimentFields + experimentFrom
+)
 
 func scanExperiment(row pgx.Row) (Experiment, error) {
 	var e Experiment

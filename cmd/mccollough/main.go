@@ -23,14 +23,17 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"serve":   {"run the web server (starts its own PostgreSQL unless DATABASE_URL is set)", runServe},
-	"migrate": {"apply database migrations and exit", runMigrate},
-	"render":  {"render a stimulus spec to a PNG file", runRender},
+	"serve":      {"run the web server (starts its own PostgreSQL unless DATABASE_URL is set)", runServe},
+	"migrate":    {"apply database migrations and exit", runMigrate},
+	"render":     {"render a stimulus spec to a PNG file", runRender},
+	"export":     {"write an experiment's trials as CSV", runExport},
+	"researcher": {"manage researcher accounts: researcher add --email E", runResearcher},
 }
 
 // environment is what commands read from and write to, so tests can run
 // them in-process.
 type environment struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
 }
@@ -43,7 +46,7 @@ func (e usageError) Error() string { return e.msg }
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	env := &environment{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	env := &environment{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
 	os.Exit(run(ctx, env, os.Args[1:]))
 }
 

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mccollough/mccollough/stimuli"
+	"github.com/mccollough/mccollough/storage/pgtest"
 )
 
 // binary is the mccollough command built once for these tests: they run it
@@ -37,7 +38,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "building mccollough: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := pgtest.Main(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

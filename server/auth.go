@@ -1,0 +1,181 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/mccollough/mccollough/experiments"
+	"github.com/mccollough/mccollough/storage"
+)
+
+const (
+	sessionCookie  = "mcc_session"
+	researcherKey  = "researcher"
+	csrfContextKey = "csrf"
+)
+
+// authenticate makes the signed-in researcher available to handlers: from
+// an API bearer token (scripts) or the session cookie (the pages). Requests
+// without either continue anonymously; requireResearcher refuses them.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		if token := bearerToken(c); token != "" {
+			r, err := s.db.APITokenResearcher(ctx, token)
+			if err != nil {
+				return err
+			}
+			c.Set(researcherKey, r)
+			return next(c)
+		}
+		if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
+			if r, err := s.db.WebSessionResearcher(ctx, ck.Value); err == nil {
+				c.Set(researcherKey, r)
+			}
+		}
+		return next(c)
+	}
+}
+
+// currentResearcher is the signed-in researcher, if any.
+func currentResearcher(c echo.Context) (storage.Researcher, bool) {
+	r, ok := c.Get(researcherKey).(storage.Researcher)
+	return r, ok
+}
+
+// requireResearcher refuses anonymous requests: 401 JSON for the API, a
+// redirect to the sign-in page for pages.
+func requireResearcher(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if _, ok := currentResearcher(c); ok {
+			return next(c)
+		}
+		if wantsJSON(c) {
+			return experiments.Errorf(experiments.Unauthorized, "sign in first: POST /api/v1/login for a token, then send Authorization: Bearer <token>")
+		}
+		return c.Redirect(http.StatusSeeOther, "/login?next="+safeNext(c.Request().URL.RequestURI()))
+	}
+}
+
+// csrfProtection guards every state-changing request made with the session
+// cookie (echo's CSRF middleware: Sec-Fetch-Site where the browser sends it,
+// else a double-submit token). Bearer-token requests carry no ambient
+// credential, so they are exempt.
+func csrfProtection() echo.MiddlewareFunc {
+	return middleware.CSRFWithConfig(middleware.CSRFConfig{
+		Skipper:        func(c echo.Context) bool { return bearerToken(c) != "" },
+		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
+		ContextKey:     csrfContextKey,
+		CookieName:     "mcc_csrf",
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSameSite: http.SameSiteLaxMode,
+		// A missing token is as forbidden as a wrong one.
+		ErrorHandler: func(err error, c echo.Context) error {
+			return echo.NewHTTPError(http.StatusForbidden, "this form has expired or did not come from this site: reload the page and try again")
+		},
+	})
+}
+
+func csrfToken(c echo.Context) string {
+	t, _ := c.Get(csrfContextKey).(string)
+	return t
+}
+
+// setSessionCookie signs the browser in with a fresh session id.
+func setSessionCookie(c echo.Context, id string) {
+	c.SetCookie(&http.Cookie{
+		Name:     sessionCookie,
+		Value:    id,
+		Path:     "/",
+		MaxAge:   int(storage.WebSessionTTL.Seconds()),
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+		Secure:   isTLS(c),
+	})
+}
+
+func clearSessionCookie(c echo.Context) {
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: isTLS(c)})
+}
+
+// isTLS: directly over TLS, or behind a proxy that terminated it.
+func isTLS(c echo.Context) bool {
+	return c.IsTLS() || strings.EqualFold(c.Request().Header.Get("X-Forwarded-Proto"), "https")
+}
+
+// safeNext keeps post-login redirects on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/researcher"
+	}
+	return next
+}
+
+// login checks credentials with throttling per client and email: too many
+// failures give 429 until the window passes.
+func (s *Server) login(c echo.Context, email, password string) (storage.Researcher, error) {
+	ctx := c.Request().Context()
+	key := c.RealIP() + "|" + strings.ToLower(strings.TrimSpace(email))
+	ok, err := s.db.LoginAllowed(ctx, key)
+	if err != nil {
+		return storage.Researcher{}, err
+	}
+	if !ok {
+		return storage.Researcher{}, echo.NewHTTPError(http.StatusTooManyRequests,
+			"too many failed sign-ins for this account from here: try again in 15 minutes")
+	}
+	r, err := s.db.Authenticate(ctx, email, password)
+	if experiments.ErrorCode(err) == experiments.Unauthorized {
+		_ = s.db.RecordLoginFailure(ctx, key)
+		return storage.Researcher{}, err
+	}
+	if err != nil {
+		return storage.Researcher{}, err
+	}
+	_ = s.db.ClearLoginFailures(ctx, key)
+	return r, nil
+}
+
+type loginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Label    string `json:"label"`
+}
+
+// apiLogin serves POST /api/v1/login: a bearer token for scripts.
+func (s *Server) apiLogin(c echo.Context) error {
+	var req loginRequest
+	if err := readJSON(c, &req, false); err != nil {
+		return err
+	}
+	r, err := s.login(c, req.Email, req.Password)
+	if err != nil {
+		return err
+	}
+	label := req.Label
+	if label == "" {
+		label = "api"
+	}
+	token, err := s.db.CreateAPIToken(c.Request().Context(), r.ID, label)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"token": token, "email": r.Email})
+}
+
+// apiLogout serves POST /api/v1/logout: revokes the bearer token used.
+func (s *Server) apiLogout(c echo.Context) error {
+	token := bearerToken(c)
+	if token == "" {
+		return experiments.Errorf(experiments.Unauthorized, "send the token to revoke as Authorization: Bearer <token>")
+	}
+	if err := s.db.RevokeAPIToken(c.Request().Context(), token); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

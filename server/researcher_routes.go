@@ -1,0 +1,43 @@
+package server
+
+import "github.com/labstack/echo/v4"
+
+// researcherRoutes are the workspace: sign-in, the JSON API for scripts
+// (bearer tokens) and the pages (session cookie + CSRF). Every route that
+// requires a researcher sees only the signed-in researcher's own data.
+//
+// Middleware is attached per route, not per group: an echo group with
+// middleware also catches unknown paths under its prefix, which would turn
+// the 404 of a mistyped URL into a 401.
+func (s *Server) researcherRoutes() {
+	e := s.echo
+	csrf := csrfProtection()
+	signedIn := []echo.MiddlewareFunc{s.authenticate, requireResearcher, csrf}
+	anyone := []echo.MiddlewareFunc{s.authenticate, csrf}
+
+	e.POST("/api/v1/login", s.apiLogin)
+	api := e.Group("/api/v1")
+	api.POST("/logout", s.apiLogout, signedIn...)
+	api.GET("/pairs", s.listPairs, signedIn...)
+	api.POST("/pairs", s.createPair, signedIn...)
+	api.GET("/pairs/:id", s.getPair, signedIn...)
+	api.PUT("/pairs/:id", s.updatePair, signedIn...)
+	api.DELETE("/pairs/:id", s.deletePair, signedIn...)
+	api.GET("/experiments", s.listExperiments, signedIn...)
+	api.POST("/experiments", s.createExperiment, signedIn...)
+	api.GET("/experiments/:slug", s.getExperiment, signedIn...)
+	api.PUT("/experiments/:slug", s.updateExperiment, signedIn...)
+	api.PATCH("/experiments/:slug", s.patchExperiment, signedIn...)
+	api.GET("/experiments/:slug/versions", s.listVersions, signedIn...)
+	api.GET("/experiments/:slug/sessions", s.listSessions, signedIn...)
+	api.GET("/experiments/:slug/dashboard", s.dashboard, signedIn...)
+	api.GET("/experiments/:slug/export.csv", s.exportCSV, signedIn...)
+	api.GET("/experiments/:slug/codebook.csv", s.codebookCSV, signedIn...)
+
+	e.GET("/setup", s.setupPage, anyone...)
+	e.POST("/setup", s.setupSubmit, anyone...)
+	e.GET("/login", s.loginPage, anyone...)
+	e.POST("/login", s.loginSubmit, anyone...)
+	e.POST("/logout", s.logoutSubmit, anyone...)
+	e.GET("/researcher", s.workspaceHome, signedIn...)
+}

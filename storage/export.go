@@ -1,0 +1,134 @@
+package storage
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/mccollough/mccollough/experiments"
+)
+
+// Column is one column of the long-format trial export: its SQL, and the
+// codebook entry that documents it. Export and codebook come from this one
+// list, so they cannot drift apart.
+type Column struct {
+	Name    string
+	Type    string
+	Unit    string
+	Meaning string
+	sql     string
+}
+
+// ExportColumns are the columns of export.csv, in order.
+var ExportColumns = []Column{
+	{"experiment", "string", "", "Experiment slug (the study link's name).", "e.slug"},
+	{"version", "integer", "", "Version of the experiment definition the session ran (versions are immutable).", "v.version"},
+	{"session_id", "string", "", "Session identifier (UUID).", "s.id::text"},
+	{"participant_kind", "string", "", "human or model (the ConvNet observer).", "s.participant_kind"},
+	{"participant_id", "string", "", "Recruiter's participant id (e.g. PROLIFIC_PID), or the model descriptor.", "s.participant_ref"},
+	{"condition", "integer", "", "Counterbalancing arm: 0 = red paired with pattern a, 1 = red paired with pattern b.", "s.condition"},
+	{"red_pattern", "string", "", "The pattern shown in red during induction (a or b).", "CASE s.condition WHEN 1 THEN 'b' ELSE 'a' END"},
+	{"phase", "string", "", "baseline, post or followup test phase.", "t.phase"},
+	{"block", "integer", "", "Test block number within the session (0-based).", "t.block"},
+	{"trial_index", "integer", "", "Trial index within the session plan (0-based, presentation order).", "t.trial_index"},
+	{"method", "string", "", "Test method: constant_stimuli, staircase or adjustment.", "t.method"},
+	{"pattern", "string", "", "Test pattern: a, b, or a control/morph pattern's name.", "t.pattern"},
+	{"pattern_kind", "string", "", "Kind of the test pattern (grating, circles, grid, crosses, radial, checkerboard); a morph's base kind.", "ps.spec->>'kind'"},
+	{"orientation_deg", "number", "degrees", "Orientation of the test pattern, counter-clockwise; 0 = horizontal stripes.", "(ps.spec->>'orientation_deg')::float8"},
+	{"morph", "number", "", "Morph level between pattern a (0) and b (1) for morph controls; empty otherwise.", "ps.morph"},
+	{"tint", "number", "CIELAB a*", "Tint of the light stripes shown (+ red, − green); for adjustment, the final setting.", "t.tint"},
+	{"response", "string", "", "red or green (2AFC); for adjustment, the null setting in a* units.", "CASE WHEN t.setting IS NOT NULL THEN t.setting::text ELSE t.response END"},
+	{"rt_ms", "number", "ms", "Response time from stimulus onset.", "t.rt_ms"},
+	{"intended_ms", "number", "ms", "Intended stimulus duration.", "t.intended_ms"},
+	{"measured_ms", "number", "ms", "Measured stimulus duration (requestAnimationFrame timestamps).", "t.measured_ms"},
+	{"frames", "integer", "frames", "Frames the stimulus was on screen.", "t.frames"},
+	{"dropped_frames", "integer", "frames", "Frames dropped or late during the stimulus.", "t.dropped_frames"},
+	{"refresh_hz", "number", "Hz", "Display refresh rate measured in the screen check.", "(s.screen->>'refresh_hz')::float8"},
+	{"model_p_red", "number", "probability", "The model observer's P(red) for the trial (model rows only).", "t.model_p_red"},
+	{"model_mechanism", "string", "", "The model's adaptation mechanism: decorrelation, suppression or none (model rows only).", "s.model_mechanism"},
+	{"model_seed", "integer", "", "The model observer's seed (model rows only).", "s.model_seed"},
+	{"created_at", "datetime", "ISO 8601 UTC", "When the response was stored.", `to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`},
+}
+
+// ExportFilter narrows an export.
+type ExportFilter struct {
+	Kind   string // "", experiments.KindHuman or KindModel
+	Status string // "" or a session status, e.g. complete
+}
+
+// Validate checks the filter's values; they end up in the COPY statement.
+func (f ExportFilter) Validate() experiments.FieldErrors {
+	var errs experiments.FieldErrors
+	switch f.Kind {
+	case "", experiments.KindHuman, experiments.KindModel:
+	default:
+		errs.Add("kind", "must be human or model")
+	}
+	switch f.Status {
+	case "", experiments.StatusStarted, experiments.StatusComplete, experiments.StatusAbandoned:
+	default:
+		errs.Add("status", "must be started, complete or abandoned")
+	}
+	return errs
+}
+
+// exportQuery is the SELECT behind export.csv. COPY takes no parameters,
+// so the values are validated (filter) or integers (id) before inlining.
+func exportQuery(experimentID int64, f ExportFilter) string {
+	cols := make([]string, len(ExportColumns))
+	for i, c := range ExportColumns {
+		cols[i] = c.sql + " AS " + c.Name
+	}
+	where := fmt.Sprintf("v.experiment_id = %d", experimentID)
+	if f.Kind != "" {
+		where += fmt.Sprintf(" AND s.participant_kind = '%s'", f.Kind)
+	}
+	if f.Status != "" {
+		where += fmt.Sprintf(" AND s.status = '%s'", f.Status)
+	}
+	return `SELECT ` + strings.Join(cols, ", ") + `
+		FROM trials t
+		JOIN sessions s ON s.id = t.session_id
+		JOIN experiment_versions v ON v.id = s.experiment_version_id
+		JOIN experiments e ON e.id = v.experiment_id
+		LEFT JOIN LATERAL (
+			SELECT CASE t.pattern WHEN 'a' THEN v.definition->'pair'->'a' WHEN 'b' THEN v.definition->'pair'->'b'
+			       ELSE coalesce(x->'pattern', v.definition->'pair'->'a') END AS spec,
+			       (x->>'morph')::float8 AS morph
+			FROM (SELECT (SELECT ep FROM jsonb_array_elements(v.definition->'test'->'extra_patterns') ep
+			              WHERE ep->>'name' = t.pattern LIMIT 1) AS x) extra
+		) ps ON true
+		WHERE ` + where + `
+		ORDER BY s.created_at, s.id, t.trial_index`
+}
+
+// ExportCSV streams an experiment's trials as CSV (RFC 4180, header row,
+// UTF-8) straight from PostgreSQL's COPY into w, in constant memory.
+func (db *DB) ExportCSV(ctx context.Context, experimentID int64, f ExportFilter, w io.Writer) error {
+	if errs := f.Validate(); len(errs) > 0 {
+		return experiments.InvalidFields(errs)
+	}
+	conn, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	sql := "COPY (" + exportQuery(experimentID, f) + ") TO STDOUT WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')"
+	if _, err := conn.Conn().PgConn().CopyTo(ctx, w, sql); err != nil {
+		return fmt.Errorf("exporting trials: %w", err)
+	}
+	return nil
+}
+
+// WriteCodebook writes codebook.csv: column, type, unit, meaning.
+func WriteCodebook(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"column", "type", "unit", "meaning"})
+	for _, c := range ExportColumns {
+		_ = cw.Write([]string{c.Name, c.Type, c.Unit, c.Meaning})
+	}
+	cw.Flush()
+	return cw.Error()
+}

@@ -1,0 +1,212 @@
+package storage
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mccollough/mccollough/experiments"
+)
+
+// Researcher is an account that owns pattern pairs and experiments.
+type Researcher struct {
+	ID        int64
+	Email     string
+	CreatedAt time.Time
+}
+
+// Password rules: long enough to resist guessing, short enough to hash fast.
+const (
+	MinPasswordLen = 10
+	MaxPasswordLen = 200
+)
+
+// ValidateAccount checks an email and password for a new account.
+func ValidateAccount(email, password string) (string, experiments.FieldErrors) {
+	var errs experiments.FieldErrors
+	addr, err := mail.ParseAddress(strings.TrimSpace(email))
+	if err != nil || addr.Name != "" || !strings.Contains(addr.Address, "@") {
+		errs.Add("email", "must be an email address like name@example.org")
+	} else {
+		email = strings.ToLower(addr.Address)
+	}
+	switch n := utf8.RuneCountInString(password); {
+	case n < MinPasswordLen:
+		errs.Add("password", "must be at least %d characters", MinPasswordLen)
+	case n > MaxPasswordLen:
+		errs.Add("password", "must be at most %d characters", MaxPasswordLen)
+	}
+	return email, errs
+}
+
+// CreateResearcher adds an account. The first account created also becomes
+// the owner of the demo studies.
+func (db *DB) CreateResearcher(ctx context.Context, email, password string) (Researcher, error) {
+	email, errs := ValidateAccount(email, password)
+	if len(errs) > 0 {
+		return Researcher{}, experiments.InvalidFields(errs)
+	}
+	hash := hashPassword(password)
+	r := Researcher{Email: email}
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO researchers (email, password_hash) VALUES ($1, $2) RETURNING id, created_at`,
+			email, hash).Scan(&r.ID, &r.CreatedAt)
+		if isUniqueViolation(err, "researchers_email_key") {
+			return experiments.Errorf(experiments.Conflict, "an account with email %s already exists", email)
+		}
+		if err != nil {
+			return fmt.Errorf("creating researcher: %w", err)
+		}
+		_, err = tx.Exec(ctx, `UPDATE experiments SET owner_id = $1 WHERE owner_id IS NULL
+			AND NOT EXISTS (SELECT 1 FROM researchers WHERE id <> $1)`, r.ID)
+		return err
+	})
+	return r, err
+}
+
+// ResearcherCount is how many accounts exist (the setup page exists only
+// while there are none).
+func (db *DB) ResearcherCount(ctx context.Context) (int, error) {
+	var n int
+	err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM researchers`).Scan(&n)
+	return n, err
+}
+
+// Authenticate checks an email and password. Wrong email and wrong password
+// are the same Unauthorized error and take the same time.
+func (db *DB) Authenticate(ctx context.Context, email, password string) (Researcher, error) {
+	var r Researcher
+	var hash string
+	err := db.Pool.QueryRow(ctx, `SELECT id, email, password_hash, created_at FROM researchers WHERE lower(email) = lower($1)`,
+		strings.TrimSpace(email)).Scan(&r.ID, &r.Email, &hash, &r.CreatedAt)
+	if isNoRows(err) {
+		checkPassword(password, dummyHash)
+		return Researcher{}, experiments.Errorf(experiments.Unauthorized, "wrong email or password")
+	}
+	if err != nil {
+		return Researcher{}, fmt.Errorf("signing in: %w", err)
+	}
+	if !checkPassword(password, hash) {
+		return Researcher{}, experiments.Errorf(experiments.Unauthorized, "wrong email or password")
+	}
+	return r, nil
+}
+
+// Login throttling: after MaxLoginFailures failures within LoginWindow for
+// one client and email, further attempts are refused until the window ends.
+const (
+	MaxLoginFailures = 5
+	LoginWindow      = 15 * time.Minute
+)
+
+// LoginAllowed reports whether another attempt for key may be made now.
+func (db *DB) LoginAllowed(ctx context.Context, key string) (bool, error) {
+	var failures int
+	err := db.Pool.QueryRow(ctx, `SELECT failures FROM login_attempts WHERE key_hash = $1 AND window_start > now() - $2::interval`,
+		loginKey(key), LoginWindow.String()).Scan(&failures)
+	if isNoRows(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return failures < MaxLoginFailures, nil
+}
+
+// RecordLoginFailure counts a failed attempt for key; success clears it.
+func (db *DB) RecordLoginFailure(ctx context.Context, key string) error {
+	_, err := db.Pool.Exec(ctx, `
+		INSERT INTO login_attempts (key_hash, failures, window_start) VALUES ($1, 1, now())
+		ON CONFLICT (key_hash) DO UPDATE SET
+			failures = CASE WHEN login_attempts.window_start > now() - $2::interval THEN login_attempts.failures + 1 ELSE 1 END,
+			window_start = CASE WHEN login_attempts.window_start > now() - $2::interval THEN login_attempts.window_start ELSE now() END`,
+		loginKey(key), LoginWindow.String())
+	return err
+}
+
+// ClearLoginFailures forgets the failures of key after a successful login.
+func (db *DB) ClearLoginFailures(ctx context.Context, key string) error {
+	_, err := db.Pool.Exec(ctx, `DELETE FROM login_attempts WHERE key_hash = $1`, loginKey(key))
+	return err
+}
+
+func loginKey(key string) []byte {
+	sum := sha256.Sum256([]byte("login:" + strings.ToLower(key)))
+	return sum[:]
+}
+
+// WebSessionTTL is how long a browser stays signed in.
+const WebSessionTTL = 12 * time.Hour
+
+// CreateWebSession signs a browser in and returns the cookie value. Each
+// sign-in gets a new random id (no session fixation).
+func (db *DB) CreateWebSession(ctx context.Context, researcherID int64) (string, error) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	id := base64.RawURLEncoding.EncodeToString(b)
+	_, err := db.Pool.Exec(ctx, `INSERT INTO web_sessions (id_hash, researcher_id, expires_at) VALUES ($1, $2, now() + $3::interval)`,
+		hashToken(id), researcherID, WebSessionTTL.String())
+	if err != nil {
+		return "", fmt.Errorf("creating web session: %w", err)
+	}
+	// Expired sessions are swept here rather than by a background job.
+	_, _ = db.Pool.Exec(ctx, `DELETE FROM web_sessions WHERE expires_at < now()`)
+	return id, nil
+}
+
+// WebSessionResearcher is the researcher signed in with cookie value id.
+func (db *DB) WebSessionResearcher(ctx context.Context, id string) (Researcher, error) {
+	var r Researcher
+	err := db.Pool.QueryRow(ctx, `
+		SELECT r.id, r.email, r.created_at FROM web_sessions w JOIN researchers r ON r.id = w.researcher_id
+		WHERE w.id_hash = $1 AND w.expires_at > now()`, hashToken(id)).Scan(&r.ID, &r.Email, &r.CreatedAt)
+	if isNoRows(err) {
+		return Researcher{}, experiments.Errorf(experiments.Unauthorized, "not signed in")
+	}
+	return r, err
+}
+
+// DeleteWebSession signs a browser out.
+func (db *DB) DeleteWebSession(ctx context.Context, id string) error {
+	_, err := db.Pool.Exec(ctx, `DELETE FROM web_sessions WHERE id_hash = $1`, hashToken(id))
+	return err
+}
+
+// CreateAPIToken issues a bearer token for scripts; only its hash is kept.
+func (db *DB) CreateAPIToken(ctx context.Context, researcherID int64, label string) (string, error) {
+	token, hash := newToken()
+	token = "mcc_" + token // recognisable in logs and secret scanners
+	hash = hashToken(token)
+	_, err := db.Pool.Exec(ctx, `INSERT INTO api_tokens (researcher_id, token_hash, label) VALUES ($1, $2, $3)`, researcherID, hash, label)
+	if err != nil {
+		return "", fmt.Errorf("creating API token: %w", err)
+	}
+	return token, nil
+}
+
+// APITokenResearcher is the researcher a bearer token belongs to.
+func (db *DB) APITokenResearcher(ctx context.Context, token string) (Researcher, error) {
+	var r Researcher
+	err := db.Pool.QueryRow(ctx, `
+		UPDATE api_tokens t SET last_used_at = now()
+		FROM researchers r WHERE r.id = t.researcher_id AND t.token_hash = $1 AND t.revoked_at IS NULL
+		RETURNING r.id, r.email, r.created_at`, hashToken(token)).Scan(&r.ID, &r.Email, &r.CreatedAt)
+	if isNoRows(err) {
+		return Researcher{}, experiments.Errorf(experiments.Unauthorized, "invalid or revoked API token")
+	}
+	return r, err
+}
+
+// RevokeAPIToken revokes a token (logout for scripts).
+func (db *DB) RevokeAPIToken(ctx context.Context, token string) error {
+	_, err := db.Pool.Exec(ctx, `UPDATE api_tokens SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL`, hashToken(token))
+	return err
+}
