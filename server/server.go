@@ -79,6 +79,10 @@ func (s *Server) routes() {
 	s.researcherRoutes()
 }
 
+// Routes lists the registered routes (the API documentation test checks
+// each is documented).
+func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }
+
 // ServeHTTP lets tests drive the server without a socket.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
