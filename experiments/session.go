@@ -12,6 +12,11 @@ const (
 	StatusStarted   = "started"
 	StatusComplete  = "complete"
 	StatusAbandoned = "abandoned"
+	// StatusWithdrawn: the participant withdrew; their data is deleted.
+	StatusWithdrawn = "withdrawn"
+	// StatusScreenedOut: the screening found the study unsuitable for them
+	// (colour vision, screen); no test data is collected.
+	StatusScreenedOut = "screened_out"
 )
 
 // Participant kinds: the two kinds of observer that run the same plans.

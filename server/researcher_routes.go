@@ -33,6 +33,12 @@ func (s *Server) researcherRoutes() {
 	api.GET("/experiments/:slug/dashboard", s.dashboard, signedIn...)
 	api.GET("/experiments/:slug/export.csv", s.exportCSV, signedIn...)
 	api.GET("/experiments/:slug/codebook.csv", s.codebookCSV, signedIn...)
+	api.GET("/experiments/:slug/definition.json", s.definitionExport, signedIn...)
+	api.DELETE("/experiments/:slug/sessions/:id", s.deleteSessionData, signedIn...)
+	api.DELETE("/experiments/:slug/participants/:participant_id", s.deleteParticipantData, signedIn...)
+	api.GET("/experiments/:slug/audit", s.auditLog, signedIn...)
+	api.POST("/experiments/:slug/preview", s.createPreview, signedIn...)
+	api.DELETE("/experiments/:slug/previews", s.deletePreviews, signedIn...)
 
 	e.GET("/setup", s.setupPage, anyone...)
 	e.POST("/setup", s.setupSubmit, anyone...)

@@ -73,9 +73,9 @@ func (db *DB) OwnedExperiment(ctx context.Context, ownerID int64, slug string) (
 func (db *DB) Experiments(ctx context.Context, ownerID int64) ([]ExperimentSummary, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT `+experimentFields+`,
 		(SELECT count(*) FROM sessions s JOIN experiment_versions ev ON ev.id = s.experiment_version_id
-		 WHERE ev.experiment_id = e.id AND s.participant_kind = 'human'),
+		 WHERE ev.experiment_id = e.id AND s.participant_kind = 'human' AND NOT s.preview),
 		(SELECT count(*) FROM sessions s JOIN experiment_versions ev ON ev.id = s.experiment_version_id
-		 WHERE ev.experiment_id = e.id AND s.participant_kind = 'human' AND s.status = 'complete')
+		 WHERE ev.experiment_id = e.id AND s.participant_kind = 'human' AND NOT s.preview AND s.status = 'complete')
 		`+experimentFrom+` WHERE e.owner_id = $1 ORDER BY e.id DESC`, ownerID)
 	if err != nil {
 		return nil, err

@@ -56,6 +56,8 @@ var ExportColumns = []Column{
 type ExportFilter struct {
 	Kind   string // "", experiments.KindHuman or KindModel
 	Status string // "" or a session status, e.g. complete
+	// Previews includes researchers' preview sessions (left out by default).
+	Previews bool
 }
 
 // Validate checks the filter's values; they end up in the COPY statement.
@@ -67,9 +69,10 @@ func (f ExportFilter) Validate() experiments.FieldErrors {
 		errs.Add("kind", "must be human or model")
 	}
 	switch f.Status {
-	case "", experiments.StatusStarted, experiments.StatusComplete, experiments.StatusAbandoned:
+	case "", experiments.StatusStarted, experiments.StatusComplete, experiments.StatusAbandoned,
+		experiments.StatusWithdrawn, experiments.StatusScreenedOut:
 	default:
-		errs.Add("status", "must be started, complete or abandoned")
+		errs.Add("status", "must be started, complete, abandoned, withdrawn or screened_out")
 	}
 	return errs
 }
@@ -82,6 +85,9 @@ func exportQuery(experimentID int64, f ExportFilter) string {
 		cols[i] = c.sql + " AS " + c.Name
 	}
 	where := fmt.Sprintf("v.experiment_id = %d", experimentID)
+	if !f.Previews {
+		where += " AND NOT s.preview"
+	}
 	if f.Kind != "" {
 		where += fmt.Sprintf(" AND s.participant_kind = '%s'", f.Kind)
 	}

@@ -15,6 +15,7 @@ type SessionSummary struct {
 	ParticipantRef string     `json:"participant_id"`
 	Condition      int        `json:"condition"`
 	Status         string     `json:"status"`
+	Preview        bool       `json:"preview"`
 	Trials         int        `json:"trials"`
 	RefreshHz      *float64   `json:"refresh_hz"`
 	Mechanism      *string    `json:"model_mechanism,omitempty"`
@@ -30,7 +31,7 @@ func (db *DB) ExperimentSessions(ctx context.Context, ownerID int64, slug string
 		return nil, err
 	}
 	rows, err := db.Pool.Query(ctx, `
-		SELECT s.id::text, v.version, s.participant_kind, s.participant_ref, s.condition, s.status,
+		SELECT s.id::text, v.version, s.participant_kind, s.participant_ref, s.condition, s.status, s.preview,
 		       (SELECT count(*) FROM trials t WHERE t.session_id = s.id), (s.screen->>'refresh_hz')::float8,
 		       s.model_mechanism, s.created_at, s.completed_at
 		FROM sessions s JOIN experiment_versions v ON v.id = s.experiment_version_id
@@ -40,7 +41,7 @@ func (db *DB) ExperimentSessions(ctx context.Context, ownerID int64, slug string
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (SessionSummary, error) {
 		var s SessionSummary
-		err := row.Scan(&s.ID, &s.Version, &s.Kind, &s.ParticipantRef, &s.Condition, &s.Status, &s.Trials,
+		err := row.Scan(&s.ID, &s.Version, &s.Kind, &s.ParticipantRef, &s.Condition, &s.Status, &s.Preview, &s.Trials,
 			&s.RefreshHz, &s.Mechanism, &s.CreatedAt, &s.CompletedAt)
 		return s, err
 	})
@@ -59,6 +60,7 @@ type Dashboard struct {
 	// RefreshRates counts sessions by measured refresh rate (rounded Hz).
 	RefreshRates []RefreshCount `json:"refresh_rates"`
 	Models       int            `json:"model_sessions"`
+	Previews     int            `json:"preview_sessions"`
 	LastActivity *time.Time     `json:"last_activity"`
 }
 
@@ -76,7 +78,7 @@ func (db *DB) Dashboard(ctx context.Context, ownerID int64, slug string) (Dashbo
 	}
 	d := Dashboard{ByStatus: map[string]int{}, ByCondition: map[int]map[string]int{}, RefreshRates: []RefreshCount{}}
 	const scope = `FROM sessions s JOIN experiment_versions v ON v.id = s.experiment_version_id
-		WHERE v.experiment_id = $1 AND s.participant_kind = 'human'`
+		WHERE v.experiment_id = $1 AND s.participant_kind = 'human' AND NOT s.preview`
 	rows, err := db.Pool.Query(ctx, `SELECT s.condition, s.status, count(*) `+scope+` GROUP BY 1, 2`, e.ID)
 	if err != nil {
 		return Dashboard{}, err
@@ -114,7 +116,8 @@ func (db *DB) Dashboard(ctx context.Context, ownerID int64, slug string) (Dashbo
 	if err != nil {
 		return Dashboard{}, err
 	}
-	err = db.Pool.QueryRow(ctx, `SELECT count(*) FROM sessions s JOIN experiment_versions v ON v.id = s.experiment_version_id
-		WHERE v.experiment_id = $1 AND s.participant_kind = 'model'`, e.ID).Scan(&d.Models)
+	err = db.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE s.participant_kind = 'model'), count(*) FILTER (WHERE s.preview)
+		FROM sessions s JOIN experiment_versions v ON v.id = s.experiment_version_id
+		WHERE v.experiment_id = $1`, e.ID).Scan(&d.Models, &d.Previews)
 	return d, err
 }

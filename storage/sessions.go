@@ -30,6 +30,12 @@ type NewSession struct {
 	Condition *int
 	// Seed, when set, fixes the plan's seed (reproducible model runs).
 	Seed *int64
+	// Preview marks a researcher trying the study: it is left out of
+	// counterbalancing, exports and results, and may run on a draft.
+	Preview bool
+	// Mechanism and ModelSeed describe a model participant.
+	Mechanism string
+	ModelSeed *int64
 }
 
 // Session is a stored session with its plan.
@@ -87,10 +93,11 @@ func (db *DB) CreateSession(ctx context.Context, e Experiment, ns NewSession) (S
 		}
 		return tx.QueryRow(ctx, `
 			INSERT INTO sessions (id, experiment_version_id, participant_kind, participant_ref, params,
-			                      condition, seed, plan, screen, token_hash)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			                      condition, seed, plan, screen, token_hash, preview, model_mechanism, model_seed)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, nullif($12, ''), $13)
 			RETURNING created_at`,
 			s.ID, e.VersionID, ns.Kind, ns.ParticipantRef, params, arm, seed, plan, screen, tokenHash,
+			ns.Preview, ns.Mechanism, ns.ModelSeed,
 		).Scan(&s.CreatedAt)
 	})
 	if err != nil {
@@ -115,13 +122,16 @@ func chooseArm(ctx context.Context, tx pgx.Tx, e Experiment, ns NewSession, seed
 	if arms <= 1 {
 		return 0, nil
 	}
+	if ns.Preview {
+		return experiments.ChooseArm(make([]int, arms), seed), nil // a random arm; previews don't count
+	}
 	if _, err := tx.Exec(ctx, `SELECT 1 FROM experiments WHERE id = $1 FOR NO KEY UPDATE`, e.ID); err != nil {
 		return 0, fmt.Errorf("locking experiment: %w", err)
 	}
 	rows, err := tx.Query(ctx, `
 		SELECT s.condition, count(*)
 		FROM sessions s JOIN experiment_versions v ON v.id = s.experiment_version_id
-		WHERE v.experiment_id = $1 AND s.participant_kind = $2
+		WHERE v.experiment_id = $1 AND s.participant_kind = $2 AND NOT s.preview
 		  AND (s.status = $3 OR (s.status = $4 AND (s.updated_at > now() - $5::interval
 		       OR EXISTS (SELECT 1 FROM trials t WHERE t.session_id = s.id AND t.created_at > now() - $5::interval))))
 		GROUP BY s.condition`,

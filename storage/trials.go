@@ -55,6 +55,10 @@ func (db *DB) recordTrial(ctx context.Context, info *sessionInfo, w TrialWrite) 
 		return false, experiments.InvalidFields(fieldError("model_p_red", "only model sessions report P(red)"))
 	}
 	// The normalised response is what identical retries are compared by.
+	// The session row is locked FOR KEY SHARE (as the foreign key check
+	// would anyway): if a withdrawal or deletion holds it, the insert waits
+	// and then re-checks the status, so no answer lands after the data was
+	// removed.
 	body, err := json.Marshal(r)
 	if err != nil {
 		return false, err
@@ -69,7 +73,7 @@ func (db *DB) recordTrial(ctx context.Context, info *sessionInfo, w TrialWrite) 
 		INSERT INTO trials (session_id, trial_index, phase, block, method, pattern, tint, response, setting,
 		                    rt_ms, onset_ms, intended_ms, measured_ms, frames, dropped_frames, model_p_red, body)
 		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
-		WHERE EXISTS (SELECT 1 FROM sessions WHERE id = $1 AND status IN ('started', 'complete'))
+		WHERE EXISTS (SELECT 1 FROM sessions WHERE id = $1 AND status IN ('started', 'complete') FOR KEY SHARE)
 		ON CONFLICT (session_id, trial_index) DO NOTHING
 		RETURNING 1`,
 		info.ID, r.Index, trial.Phase, trial.Block, trial.Method, trial.Pattern, tint, response, r.Setting,
