@@ -1,0 +1,208 @@
+package analysis
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/mccollough/mccollough/experiments"
+)
+
+var (
+	phaseBaseline = string(experiments.PhaseBaseline)
+	phasePost     = string(experiments.PhasePost)
+	phaseFollowup = string(experiments.PhaseFollowup)
+)
+
+// comparePatterns orders patterns a, b, then the others by name.
+func comparePatterns(x, y string) int {
+	rank := func(p string) int {
+		switch p {
+		case experiments.PatternA:
+			return 0
+		case experiments.PatternB:
+			return 1
+		}
+		return 2
+	}
+	return cmp.Or(cmp.Compare(rank(x), rank(y)), cmp.Compare(x, y))
+}
+
+// comparePhases orders phases baseline, post, followup, then by name.
+func comparePhases(x, y string) int {
+	rank := func(p string) int {
+		switch p {
+		case phaseBaseline:
+			return 0
+		case phasePost:
+			return 1
+		case phaseFollowup:
+			return 2
+		}
+		return 3
+	}
+	return cmp.Or(cmp.Compare(rank(x), rank(y)), cmp.Compare(x, y))
+}
+
+// condition is the participant's colour assignment; an empty one is taken
+// from the arm. ok reports that it pairs red and green with a and b.
+func condition(c experiments.Condition) (experiments.Condition, bool) {
+	if c.RedPattern == "" && c.GreenPattern == "" {
+		c = experiments.ConditionForArm(c.Arm)
+	}
+	ok := (c.RedPattern == experiments.PatternA && c.GreenPattern == experiments.PatternB) ||
+		(c.RedPattern == experiments.PatternB && c.GreenPattern == experiments.PatternA)
+	return c, ok
+}
+
+// participantFits groups the participant's rows by pattern × phase and fits
+// each group.
+func participantFits(rows []TrialRow, maxLapse float64) []Fit {
+	type key struct{ pattern, phase string }
+	byKey := map[key][]TrialRow{}
+	var keys []key
+	for _, r := range rows {
+		k := key{r.Pattern, r.Phase}
+		if _, ok := byKey[k]; !ok {
+			keys = append(keys, k)
+		}
+		byKey[k] = append(byKey[k], r)
+	}
+	slices.SortFunc(keys, func(x, y key) int {
+		return cmp.Or(comparePatterns(x.pattern, y.pattern), comparePhases(x.phase, y.phase))
+	})
+	fits := make([]Fit, len(keys))
+	for i, k := range keys {
+		fits[i] = FitRows(byKey[k], maxLapse)
+	}
+	return fits
+}
+
+// fitsIndex finds fits by pattern and phase.
+type fitsIndex map[[2]string]*Fit
+
+func indexFits(fits []Fit) fitsIndex {
+	idx := fitsIndex{}
+	for i := range fits {
+		idx[[2]string{fits[i].Pattern, fits[i].Phase}] = &fits[i]
+	}
+	return idx
+}
+
+func (idx fitsIndex) get(pattern, phase string) *Fit { return idx[[2]string{pattern, phase}] }
+
+// shift is PSE(phase) − PSE(baseline) of a pattern; nil unless both fits
+// are usable.
+func (idx fitsIndex) shift(pattern, phase string) *float64 {
+	b, p := idx.get(pattern, phaseBaseline), idx.get(pattern, phase)
+	if b == nil || p == nil || !b.OK() || !p.OK() {
+		return nil
+	}
+	return num(*p.PSE - *b.PSE)
+}
+
+// diff is *x − *y, nil if either is; mean is their average.
+func diff(x, y *float64) *float64 {
+	if x == nil || y == nil {
+		return nil
+	}
+	return num(*x - *y)
+}
+
+func mean2(x, y *float64) *float64 {
+	if x == nil || y == nil {
+		return nil
+	}
+	return num(*x/2 + *y/2)
+}
+
+func mechanismPtr(kind, mechanism string) *string {
+	if kind == experiments.KindHuman || mechanism == "" {
+		return nil
+	}
+	return &mechanism
+}
+
+// analyzeParticipant fits every pattern × phase, computes the shifts and
+// effects, and decides inclusion.
+func analyzeParticipant(p Participant, maxLapse float64) ParticipantResult {
+	cond, condOK := condition(p.Condition)
+	res := ParticipantResult{
+		SessionID:      p.SessionID,
+		ParticipantRef: p.ParticipantRef,
+		Kind:           p.Kind,
+		Mechanism:      mechanismPtr(p.Kind, p.Mechanism),
+		Seed:           p.Seed,
+		Status:         p.Status,
+		Flags:          append([]string{}, p.Flags...),
+		Condition:      cond,
+		Fits:           participantFits(p.Trials, maxLapse),
+		Shifts:         map[string]*float64{},
+	}
+	idx := indexFits(res.Fits)
+	var patterns []string
+	hasPhase := map[string]bool{}
+	for _, f := range res.Fits {
+		if !slices.Contains(patterns, f.Pattern) {
+			patterns = append(patterns, f.Pattern)
+		}
+		hasPhase[f.Phase] = true
+	}
+	for _, pat := range patterns {
+		res.Shifts[pat] = idx.shift(pat, phasePost)
+	}
+	if hasPhase[phaseFollowup] {
+		res.FollowupShifts = map[string]*float64{}
+		for _, pat := range patterns {
+			res.FollowupShifts[pat] = idx.shift(pat, phaseFollowup)
+		}
+	}
+	a, b := experiments.PatternA, experiments.PatternB
+	res.NoncontingentShift = mean2(res.Shifts[a], res.Shifts[b])
+	if condOK {
+		res.ContingentEffect = diff(res.Shifts[cond.RedPattern], res.Shifts[cond.GreenPattern])
+		res.FollowupContingentEffect = diff(res.FollowupShifts[cond.RedPattern], res.FollowupShifts[cond.GreenPattern])
+	}
+	res.ExclusionReason, res.ExclusionDetail = exclusion(p, condOK, hasPhase, idx, res.ContingentEffect)
+	res.Included = res.ExclusionReason == ""
+	return res
+}
+
+// exclusion is why a participant is excluded ("" if included), in order of
+// precedence: an unfinished session, flags from elsewhere, a bad
+// condition, a missing phase, a missing or failed fit of a or b.
+func exclusion(p Participant, condOK bool, hasPhase map[string]bool, idx fitsIndex, effect *float64) (reason, detail string) {
+	switch {
+	case p.Status != experiments.StatusComplete:
+		return ReasonIncomplete, p.Status
+	case len(p.Flags) > 0:
+		if len(p.Flags) > 1 {
+			detail = strings.Join(p.Flags, ",")
+		}
+		return p.Flags[0], detail
+	case !condOK:
+		return ReasonBadCondition, ""
+	case !hasPhase[phaseBaseline]:
+		return ReasonNoBaseline, ""
+	case !hasPhase[phasePost]:
+		return ReasonNoPost, ""
+	}
+	for _, pat := range []string{experiments.PatternA, experiments.PatternB} {
+		for _, ph := range []string{phaseBaseline, phasePost} {
+			f := idx.get(pat, ph)
+			where := pat + "/" + ph
+			switch {
+			case f == nil:
+				return ReasonNoData, where
+			case f.Flag != "":
+				return f.Flag, where
+			case !f.OK():
+				return FlagNoConvergence, where
+			}
+		}
+	}
+	if effect == nil {
+		return FlagNoConvergence, "contingent effect is not finite"
+	}
+	return "", ""
+}
