@@ -182,9 +182,9 @@ func (db *DB) DeleteWebSession(ctx context.Context, id string) error {
 
 // CreateAPIToken issues a bearer token for scripts; only its hash is kept.
 func (db *DB) CreateAPIToken(ctx context.Context, researcherID int64, label string) (string, error) {
-	token, hash := newToken()
-	token = "mcc_" + token // recognisable in logs and secret scanners
-	hash = hashToken(token)
+	raw, _ := newToken()
+	token := "mcc_" + raw // recognisable in logs and secret scanners
+	hash := hashToken(token)
 	_, err := db.Pool.Exec(ctx, `INSERT INTO api_tokens (researcher_id, token_hash, label) VALUES ($1, $2, $3)`, researcherID, hash, label)
 	if err != nil {
 		return "", fmt.Errorf("creating API token: %w", err)
