@@ -1,0 +1,219 @@
+package server_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/mccollough/mccollough/experiments"
+	"github.com/mccollough/mccollough/experiments/analysis"
+	"github.com/mccollough/mccollough/storage"
+)
+
+// observer is a simulated participant with known logistic psychometric
+// functions: P(red | tint) = lapse + (1−2·lapse)·logistic((tint − pse)/slope).
+type observer struct {
+	rng   *rand.Rand
+	pse   map[string]map[string]float64 // phase → pattern → PSE
+	slope float64
+	lapse float64
+}
+
+// newObserver draws a baseline PSE per pattern and applies the contingent
+// shift: +effect/2 for the red-paired pattern, −effect/2 for the other.
+func newObserver(seed uint64, cond experiments.Condition, effect float64) observer {
+	r := rand.New(rand.NewPCG(seed, 7))
+	o := observer{rng: r, slope: 1.5, lapse: 0.02, pse: map[string]map[string]float64{"baseline": {}, "post": {}}}
+	for _, p := range []string{"a", "b"} {
+		base := r.NormFloat64() * 1.5
+		shift := -effect / 2
+		if p == cond.RedPattern {
+			shift = effect / 2
+		}
+		o.pse["baseline"][p] = base
+		o.pse["post"][p] = base + shift + r.NormFloat64()*0.5
+	}
+	return o
+}
+
+func (o observer) answer(phase, pattern string, tint float64) string {
+	p := o.lapse + (1-2*o.lapse)/(1+math.Exp(-(tint-o.pse[phase][pattern])/o.slope))
+	if o.rng.Float64() < p {
+		return "red"
+	}
+	return "green"
+}
+
+func simDefinition(slug string, repeats int, tints []float64) experiments.Definition {
+	d := experiments.Classic()
+	d.Slug, d.Name = slug, "Simulated "+slug
+	d.Test.Tints, d.Test.Repeats = tints, repeats
+	d.Test.ExtraPatterns = []experiments.ExtraPattern{}
+	return d.WithDefaults()
+}
+
+// TestResultsThroughTheAPI: simulated observers with known PSEs take part
+// through the participant API; the results API recovers their PSEs and a
+// contingent effect whose CI covers the truth; summary.csv and the
+// Psych-DS dataset carry the same numbers.
+func TestResultsThroughTheAPI(t *testing.T) {
+	ts := newTestServer(t)
+	token := ts.researcher("sim@example.org")
+	wantStatus(t, ts.do(http.MethodPost, "/api/v1/experiments", simDefinition("sim", 4, experiments.DefaultTints()), auth(token)...), http.StatusCreated)
+	wantStatus(t, ts.do(http.MethodPatch, "/api/v1/experiments/sim", `{"status": "open"}`, auth(token)...), http.StatusOK)
+	const n, effect = 16, 4.0
+	truth := map[string]observer{}
+	for i := range n {
+		s := ts.startSession("sim", map[string]any{"params": map[string]string{"pid": "sim-" + string(rune('a'+i))}})
+		o := newObserver(uint64(i+1), s.Condition, effect)
+		truth[s.SessionID] = o
+		for _, tr := range s.Plan.Trials {
+			if got := ts.put(s, tr.Index, answer(o.answer(tr.Phase, tr.Pattern, *tr.Tint), *tr.Tint)); got != http.StatusCreated {
+				t.Fatalf("PUT: %d", got)
+			}
+		}
+		wantStatus(t, ts.do(http.MethodPost, "/api/v1/sessions/"+s.SessionID+"/complete", nil, auth(s.Token)...), http.StatusOK)
+	}
+	rec := ts.do(http.MethodGet, "/api/v1/experiments/sim/results", nil, auth(token)...)
+	wantStatus(t, rec, http.StatusOK)
+	var res analysis.Results
+	if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Groups) != 1 || res.Groups[0].ParticipantKind != "human" || res.Groups[0].N != n {
+		t.Fatalf("groups %+v", res.Groups)
+	}
+	g := res.Groups[0]
+	ce := g.ContingentEffect
+	if ce.Mean == nil || ce.CILow == nil || *ce.CILow > effect || *ce.CIHigh < effect || math.Abs(*ce.Mean-effect) > 1 {
+		t.Fatalf("contingent effect %+v, true %g", ce, effect)
+	}
+	if ce.P == nil || *ce.P > 0.01 {
+		t.Fatalf("p = %v for a clear effect", ce.P)
+	}
+	// Each participant's baseline PSEs are recovered; on average within 1 a*.
+	var errSum float64
+	var fits int
+	for _, p := range g.Participants {
+		for _, f := range p.Fits {
+			if f.Phase != "baseline" || f.PSE == nil {
+				continue
+			}
+			errSum += math.Abs(*f.PSE - truth[p.SessionID].pse["baseline"][f.Pattern])
+			fits++
+		}
+	}
+	if fits != 2*n || errSum/float64(fits) > 1 {
+		t.Fatalf("%d baseline fits, mean |error| %.2f a*", fits, errSum/float64(fits))
+	}
+
+	rec = ts.do(http.MethodGet, "/api/v1/experiments/sim/summary.csv", nil, auth(token)...)
+	wantStatus(t, rec, http.StatusOK)
+	rows, err := csv.NewReader(rec.Body).ReadAll()
+	if err != nil || len(rows) != 1+2*n || strings.Join(rows[0], ",") != strings.Join(analysis.SummaryColumns, ",") {
+		t.Fatalf("summary.csv: %d rows, err %v", len(rows), err)
+	}
+
+	rec = ts.do(http.MethodGet, "/api/v1/experiments/sim/dataset.zip", nil, auth(token)...)
+	wantStatus(t, rec, http.StatusOK)
+	zr, err := zip.NewReader(bytes.NewReader(rec.Body.Bytes()), int64(rec.Body.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		files[f.Name], _ = io.ReadAll(rc)
+		rc.Close()
+	}
+	for _, name := range []string{"sim/dataset_description.json", "sim/README.md", "sim/data/study-sim_data.csv",
+		"sim/results/study-sim_summary.csv", "sim/documentation/codebook.csv", "sim/materials/sim_v1.json"} {
+		if _, ok := files[name]; !ok {
+			t.Fatalf("dataset lacks %s (has %v)", name, len(files))
+		}
+	}
+	var desc map[string]any
+	if err := json.Unmarshal(files["sim/dataset_description.json"], &desc); err != nil {
+		t.Fatal(err)
+	}
+	if desc["@type"] != "Dataset" || len(desc["variableMeasured"].([]any)) != len(storage.ExportColumns) {
+		t.Fatalf("dataset_description %v", desc)
+	}
+	if lines := bytes.Count(files["sim/data/study-sim_data.csv"], []byte("\n")); lines != 1+n*2*9*4*2 {
+		t.Fatalf("data file has %d lines", lines)
+	}
+}
+
+// TestResultsCoverageThroughStorage: 100 seeded simulated studies, stored
+// through the storage layer's trial path and analysed as the results API
+// does: the 95% CI of the contingent effect covers the true value in at
+// least 90 of them.
+func TestResultsCoverageThroughStorage(t *testing.T) {
+	db := newTestServer(t).db
+	ctx := context.Background()
+	const studies, participants, effect = 100, 20, 3.0
+	tints := []float64{-8, -4, -2, 0, 2, 4, 8}
+	covered := 0
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	for study := range studies {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			def := simDefinition("cov-"+strconv.Itoa(study), 2, tints)
+			e, err := db.CreateExperiment(ctx, nil, def, storage.StatusOpen)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for i := range participants {
+				s, token, err := db.CreateSession(ctx, e, storage.NewSession{})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				// Per-participant effects vary around the true effect.
+				o := newObserver(uint64(study*1000+i), s.Condition, effect+2*rand.New(rand.NewPCG(uint64(study), uint64(i))).NormFloat64())
+				for _, tr := range s.Plan.Trials {
+					r := experiments.Response{Index: tr.Index, Tint: *tr.Tint, Response: o.answer(string(tr.Phase), tr.Pattern, *tr.Tint)}
+					if _, err := db.RecordTrial(ctx, s.ID, token, storage.TrialWrite{Response: r}); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+				if _, err := db.CompleteSession(ctx, s.ID, token); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+			parts, err := db.AnalysisParticipants(ctx, e.ID)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res := analysis.Analyze(parts, analysis.Options{Seed: int64(study), Bootstrap: 2000})
+			ce := res.Groups[0].ContingentEffect
+			if ce.CILow != nil && *ce.CILow <= effect && effect <= *ce.CIHigh {
+				mu.Lock()
+				covered++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("the 95%% CI covered the true effect in %d of %d simulated studies", covered, studies)
+	if covered < 90 {
+		t.Fatalf("coverage %d/%d, want >= 90", covered, studies)
+	}
+}
