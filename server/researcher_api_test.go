@@ -29,6 +29,21 @@ func (ts *testServer) researcher(email string) string {
 	return token
 }
 
+// signIn is a browser session cookie for an existing account.
+func (ts *testServer) signIn(email string) *http.Cookie {
+	ts.t.Helper()
+	ctx := context.Background()
+	var id int64
+	if err := ts.db.Pool.QueryRow(ctx, `SELECT id FROM researchers WHERE email = $1`, email).Scan(&id); err != nil {
+		ts.t.Fatal(err)
+	}
+	value, err := ts.db.CreateWebSession(ctx, id)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	return &http.Cookie{Name: "mcc_session", Value: value}
+}
+
 func decodeJSON[T any](t *testing.T, body []byte) T {
 	t.Helper()
 	var v T

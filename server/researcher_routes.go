@@ -49,4 +49,5 @@ func (s *Server) researcherRoutes() {
 	e.POST("/login", s.loginSubmit, anyone...)
 	e.POST("/logout", s.logoutSubmit, anyone...)
 	e.GET("/researcher", s.workspaceHome, signedIn...)
+	e.GET("/researcher/experiments/:slug/results", s.resultsPage, signedIn...)
 }

@@ -6,10 +6,12 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -115,6 +117,19 @@ func TestResultsThroughTheAPI(t *testing.T) {
 	}
 	if fits != 2*n || errSum/float64(fits) > 1 {
 		t.Fatalf("%d baseline fits, mean |error| %.2f a*", fits, errSum/float64(fits))
+	}
+
+	// The results page shows the same analysis, with its plots.
+	page := ts.do(http.MethodGet, "/researcher/experiments/sim/results", nil, "Cookie", ts.signIn("sim@example.org").String())
+	wantStatus(t, page, http.StatusOK)
+	for _, want := range []string{"Contingent effect by group", "Shift per participant", "Test on the pattern paired with red", "Test on the pattern paired with green",
+		"<svg", "P(reddish)", "contingent effect (a*)", fmt.Sprintf("%.2f", *ce.Mean)} {
+		if !strings.Contains(page.Body.String(), want) {
+			t.Errorf("results page lacks %q", want)
+		}
+	}
+	if os.Getenv("MCCOLLOUGH_SAVE_RESULTS_PAGE") != "" {
+		_ = os.WriteFile(os.Getenv("MCCOLLOUGH_SAVE_RESULTS_PAGE"), page.Body.Bytes(), 0o644)
 	}
 
 	rec = ts.do(http.MethodGet, "/api/v1/experiments/sim/summary.csv", nil, auth(token)...)
