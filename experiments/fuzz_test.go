@@ -134,3 +134,32 @@ func FuzzDecodeResponse(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDecodeEvents(f *testing.F) {
+	for _, s := range []string{
+		`{"events":[{"seq":0,"kind":"phase_start","t_ms":1.5,"data":{"phase":"baseline"}}]}`,
+		`{"events":[]}`, `{"events":null}`, `{"events":[{"seq":-1,"kind":"X","t_ms":-3,"data":[1]}]}`, `[]`, `{}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		events, err := DecodeEvents(data)
+		if err != nil {
+			if ErrorCode(err) != Invalid {
+				t.Fatalf("code %s: %v", ErrorCode(err), err)
+			}
+			return
+		}
+		if len(events) > MaxEventsPerBatch {
+			t.Fatalf("%d events accepted", len(events))
+		}
+		for _, ev := range events {
+			if ev.Seq < 0 || !eventKindRE.MatchString(ev.Kind) || len(ev.Data) > MaxEventDataBytes {
+				t.Fatalf("invalid event accepted: %+v", ev)
+			}
+			if _, err := json.Marshal(ev); err != nil {
+				t.Fatalf("accepted event does not marshal: %v", err)
+			}
+		}
+	})
+}
