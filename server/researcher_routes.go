@@ -50,4 +50,5 @@ func (s *Server) researcherRoutes() {
 	e.POST("/logout", s.logoutSubmit, anyone...)
 	e.GET("/researcher", s.workspaceHome, signedIn...)
 	e.GET("/researcher/experiments/:slug/results", s.resultsPage, signedIn...)
+	s.pageRoutes(signedIn...) // workspace_pages.go
 }
