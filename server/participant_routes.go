@@ -14,4 +14,10 @@ func (s *Server) participantRoutes() {
 	api.POST("/sessions/:id/complete", s.completeSession)
 	api.POST("/sessions/:id/withdraw", s.withdraw)
 
+	// The study link's page and the step fragments the runner fetches
+	// (participant_pages.go).
+	s.echo.GET("/s/:slug", s.studyPage)
+	s.echo.GET("/s/:slug/unsupported", s.unsupportedPage)
+	s.echo.GET("/s/:slug/sessions/:id/steps/:step", s.stepFragment)
+	s.echo.GET("/s/:slug/sessions/:id/finished", s.finishedFragment)
 }

@@ -1,0 +1,305 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/yuin/goldmark"
+
+	"github.com/mccollough/mccollough/experiments"
+	"github.com/mccollough/mccollough/storage"
+	"github.com/mccollough/mccollough/templates"
+)
+
+// The participant's pages. The study link /s/{slug} is one page holding
+// the screens before a session exists (consent, screen check); the runner
+// (static/runner.js) then fetches each step of the session's plan as a
+// server-rendered fragment carrying its schedule as JSON data.
+
+// Timing constants the runner receives with each step.
+const (
+	// fixationMS is the fixation cross before each test stimulus.
+	fixationMS = 500
+	// restartAfterMS: an induction paused for longer than this (tab hidden,
+	// full screen left) starts again from the beginning (DESIGN.md §5).
+	restartAfterMS = 5000
+)
+
+// markdown renders researcher-written Markdown. goldmark's defaults leave
+// raw HTML out and drop dangerous link schemes (javascript:), so a
+// definition's text cannot put script into a participant's page.
+var markdown = goldmark.New()
+
+func markdownHTML(src string) string {
+	var b bytes.Buffer
+	if err := markdown.Convert([]byte(src), &b); err != nil {
+		return "<p>" + html.EscapeString(src) + "</p>"
+	}
+	return b.String()
+}
+
+// studyBoot is what the runner needs before a session exists.
+type studyBoot struct {
+	Slug   string `json:"slug"`
+	SizePx int    `json:"size_px"`
+}
+
+// studyPage serves GET /s/{slug}: the study link's page.
+func (s *Server) studyPage(c echo.Context) error {
+	study, err := s.db.OpenStudy(c.Request().Context(), c.Param("slug"))
+	if err != nil {
+		return s.studyError(c, err)
+	}
+	d := study.Definition
+	return render(c, templates.StudyPage(templates.StudyView{
+		ConsentHTML: markdownHTML(d.ConsentMD),
+		Reversal:    d.Phases.Reversal,
+		Minutes:     estimateMinutes(d),
+		Boot:        studyBoot{Slug: study.Slug, SizePx: d.SizePx},
+	}))
+}
+
+// studyError renders an unknown or closed study as the participant's page
+// (404); anything else goes to the error handler.
+func (s *Server) studyError(c echo.Context, err error) error {
+	var de *experiments.Error
+	if errors.As(err, &de) && de.Code == experiments.NotFound {
+		c.Response().Status = http.StatusNotFound
+		return render(c, templates.StudyUnavailable())
+	}
+	return err
+}
+
+// unsupportedPage serves GET /s/{slug}/unsupported, where the runner sends
+// browsers that cannot run it.
+func (s *Server) unsupportedPage(c echo.Context) error {
+	r := c.Request()
+	link := c.Scheme() + "://" + r.Host + "/s/" + c.Param("slug")
+	if r.URL.RawQuery != "" {
+		link += "?" + r.URL.RawQuery
+	}
+	return render(c, templates.UnsupportedBrowser(link))
+}
+
+// stepFragment serves GET /s/{slug}/sessions/{id}/steps/{step}: the HTML of
+// one step of the session's plan, with its schedule as JSON data.
+// Authorised by the session's bearer token, like the participant API.
+func (s *Server) stepFragment(c echo.Context) error {
+	sess, err := s.participantSession(c)
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(c.Param("step"))
+	if err != nil || n < 0 || n >= len(sess.Plan.Steps) {
+		return echo.NewHTTPError(http.StatusNotFound, "no such step")
+	}
+	plan, err := viewPlan(sess.Definition, sess.Plan)
+	if err != nil {
+		return err
+	}
+	step := sess.Plan.Steps[n]
+	d := sess.Definition
+	switch step.Kind {
+	case experiments.StepInstructions:
+		v := templates.InstructionsView{Method: string(d.Test.Method), Parts: parts(sess.Plan)}
+		if d.InstructionsMD != "" {
+			v.InstructionsHTML = markdownHTML(d.InstructionsMD)
+		}
+		return render(c, templates.Instructions(v))
+	case experiments.StepTest:
+		part, count := partNumber(sess.Plan, n)
+		return render(c, templates.TestBlock(templates.TestView{
+			Part: part, Parts: count, Method: string(step.Method), Count: step.TrialCount,
+			Data: testData(sess, plan, step),
+		}))
+	case experiments.StepInduction:
+		return render(c, templates.Induction(templates.InductionView{
+			Reversal: step.Phase == experiments.PhaseReversal,
+			Duration: describeDuration(step.Induction.DurationMS),
+			Data: inductionData{Step: n, Phase: string(step.Phase), SizePx: sess.Plan.SizePx,
+				RestartAfterMS: restartAfterMS, Schedule: step.Induction, StimulusURLs: plan.Steps[n].StimulusURLs},
+		}))
+	case experiments.StepDebrief:
+		v := templates.DebriefView{DebriefHTML: markdownHTML(d.DebriefMD)}
+		for _, st := range sess.Plan.Steps {
+			if st.Kind == experiments.StepInduction && st.Phase == experiments.PhaseReversal {
+				v.Reversal = describeDuration(st.Induction.DurationMS)
+			}
+		}
+		return render(c, templates.Debrief(v))
+	}
+	// Consent and screen check are part of the study page itself.
+	return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("step %d (%s) has no fragment", n, step.Kind))
+}
+
+// finishedFragment serves GET /s/{slug}/sessions/{id}/finished: the
+// completion code of a completed session (409 before completion).
+func (s *Server) finishedFragment(c echo.Context) error {
+	sess, err := s.participantSession(c)
+	if err != nil {
+		return err
+	}
+	st, err := s.db.SessionState(c.Request().Context(), sess.ID, bearerToken(c))
+	if err != nil {
+		return err
+	}
+	if st.Status != experiments.StatusComplete || st.CompletionCode == "" {
+		return experiments.Errorf(experiments.Conflict, "the session is not complete yet")
+	}
+	v := templates.FinishedView{Code: st.CompletionCode}
+	if u := sess.Definition.CompletionURL; u != "" {
+		// As storage.CompleteSession builds it.
+		v.RedirectURL = strings.ReplaceAll(u, "{code}", st.CompletionCode)
+	}
+	return render(c, templates.Finished(v))
+}
+
+// participantSession is the session of a fragment request, authorised by its
+// bearer token and belonging to the study of the URL.
+func (s *Server) participantSession(c echo.Context) (storage.Session, error) {
+	sess, err := s.db.SessionPlan(c.Request().Context(), c.Param("id"), bearerToken(c))
+	if err != nil {
+		return storage.Session{}, err
+	}
+	if sess.Slug != c.Param("slug") {
+		return storage.Session{}, experiments.Errorf(experiments.NotFound, "no session %q in study %q", c.Param("id"), c.Param("slug"))
+	}
+	return sess, nil
+}
+
+// testStepData is a test block's schedule as the runner reads it.
+type testStepData struct {
+	Step       int    `json:"step"`
+	Phase      string `json:"phase"`
+	Block      int    `json:"block"`
+	Method     string `json:"method"`
+	SizePx     int    `json:"size_px"`
+	FixationMS int    `json:"fixation_ms"`
+	// Trials of a constant-stimuli or adjustment block; a staircase block
+	// asks GET /api/v1/sessions/{id}/next for each of its trials instead.
+	Trials []trialView `json:"trials"`
+	// StimulusURL gives a test pattern at any tint (adjustment).
+	StimulusURL string `json:"stimulus_url,omitempty"`
+}
+
+func testData(sess storage.Session, plan planView, step experiments.Step) testStepData {
+	d := testStepData{Step: step.Index, Phase: string(step.Phase), Block: step.Block, Method: string(step.Method),
+		SizePx: sess.Plan.SizePx, FixationMS: fixationMS, Trials: []trialView{}}
+	if step.Method == experiments.Staircase {
+		return d
+	}
+	d.Trials = plan.Trials[step.FirstTrial : step.FirstTrial+step.TrialCount]
+	if step.Method == experiments.Adjustment {
+		d.StimulusURL = "/api/v1/sessions/" + sess.ID + "/stimulus.png"
+	}
+	return d
+}
+
+// inductionData is an induction step's schedule as the runner reads it.
+type inductionData struct {
+	Step           int                            `json:"step"`
+	Phase          string                         `json:"phase"`
+	SizePx         int                            `json:"size_px"`
+	RestartAfterMS int                            `json:"restart_after_ms"`
+	Schedule       *experiments.InductionSchedule `json:"schedule"`
+	// StimulusURLs by "pattern/color", as in the plan view.
+	StimulusURLs map[string]string `json:"stimulus_urls"`
+}
+
+// parts lists the required test and induction steps for the instructions.
+func parts(p experiments.Plan) []templates.Part {
+	var out []templates.Part
+	for _, s := range p.Steps {
+		switch {
+		case s.Optional:
+		case s.Kind == experiments.StepInduction:
+			out = append(out, templates.Part{Kind: "induction", Label: describeDuration(s.Induction.DurationMS)})
+		case s.Kind == experiments.StepTest:
+			out = append(out, templates.Part{Kind: "test", Label: describeDuration(testMS(s, p))})
+		}
+	}
+	return out
+}
+
+// partNumber is the position of test step n among the required parts.
+func partNumber(p experiments.Plan, n int) (part, count int) {
+	for _, s := range p.Steps {
+		if s.Optional || (s.Kind != experiments.StepTest && s.Kind != experiments.StepInduction) {
+			continue
+		}
+		count++
+		if s.Index == n {
+			part = count
+		}
+	}
+	if part == 0 { // an optional block (follow-up): numbered after the others
+		count++
+		part = count
+	}
+	return part, count
+}
+
+// testMS estimates how long a test block takes a participant.
+func testMS(s experiments.Step, p experiments.Plan) int {
+	per := fixationMS + 1500 // fixation, then about 1.5 s to answer
+	if s.TrialCount > 0 {
+		t := p.Trials[s.FirstTrial]
+		per += t.DurationMS
+		if t.Method == experiments.Adjustment {
+			per = 8000
+		}
+	}
+	if s.Method == experiments.Staircase && len(s.Staircases) > 0 {
+		// Staircases usually stop on reversals well before max_trials.
+		return s.TrialCount * per * 2 / 3
+	}
+	return s.TrialCount * per
+}
+
+// estimateMinutes is a generous estimate of a session's length for the
+// consent page: reading, the screen check, every required part.
+func estimateMinutes(d experiments.Definition) int {
+	p, err := experiments.NewPlan(d, 1, experiments.ConditionForArm(0))
+	if err != nil {
+		return 10
+	}
+	ms := 3 * 60 * 1000 // consent, screen check, instructions, debrief
+	for _, s := range p.Steps {
+		switch {
+		case s.Optional:
+		case s.Kind == experiments.StepInduction:
+			ms += s.Induction.DurationMS
+		case s.Kind == experiments.StepTest:
+			ms += testMS(s, p)
+		}
+	}
+	return int(math.Ceil(float64(ms) / 60000))
+}
+
+// describeDuration says a duration the way a person would.
+func describeDuration(ms int) string {
+	sec := int(math.Round(float64(ms) / 1000))
+	minutes := plural(int(math.Round(float64(sec)/60)), "minute")
+	switch {
+	case sec < 60:
+		return plural(max(sec, 1), "second")
+	case sec%60 == 0 || sec >= 600:
+		return minutes
+	default:
+		return "about " + minutes
+	}
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
+}
