@@ -119,6 +119,7 @@ func (d Definition) WithDefaults() Definition {
 	if d.Phases.Post == nil {
 		d.Phases.Post = ptr(true)
 	}
+	d.Screening = d.Screening.withDefaults()
 	if d.ConsentMD == "" {
 		d.ConsentMD = DefaultConsent(d.Phases.Reversal)
 	}

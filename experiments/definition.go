@@ -13,6 +13,9 @@ const (
 	ConstantStimuli Method = "constant_stimuli" // fixed tints, 2AFC red/green
 	Staircase       Method = "staircase"        // interleaved 1-up/1-down per pattern
 	Adjustment      Method = "adjustment"       // the participant nulls the tint
+	// MethodScreening is the colour-vision check before the tests: pick the
+	// tinted patch among neutral ones.
+	MethodScreening Method = "screening"
 )
 
 // Pattern names used in plans besides the extra patterns' own names.
@@ -47,6 +50,8 @@ type Definition struct {
 	Induction Induction `json:"induction"`
 	Test      Test      `json:"test"`
 	Phases    Phases    `json:"phases"`
+	// Screening checks colour vision and the screen first (on when absent).
+	Screening *Screening `json:"screening,omitempty"`
 
 	ConsentMD      string `json:"consent_md"`
 	DebriefMD      string `json:"debrief_md"`

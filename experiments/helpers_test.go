@@ -18,8 +18,12 @@ func withMethod(m Method) Definition {
 	return d.WithDefaults()
 }
 
+// mustPlan plans d without the screening, which the tests of the test
+// blocks leave aside (screening_test.go covers it); the trials are then
+// exactly the test blocks' trials.
 func mustPlan(t testing.TB, d Definition, seed int64, arm int) Plan {
 	t.Helper()
+	d.Screening = &Screening{Enabled: ptr(false)}
 	p, err := NewPlan(d, seed, ConditionForArm(arm))
 	if err != nil {
 		t.Fatalf("NewPlan: %v", err)

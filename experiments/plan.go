@@ -18,6 +18,8 @@ const (
 	PhasePost      Phase = "post"
 	PhaseReversal  Phase = "reversal"
 	PhaseFollowup  Phase = "followup"
+	// PhaseScreening is the colour-vision check before any test.
+	PhaseScreening Phase = "screening"
 )
 
 // StepKind is what the runner shows in a step.
@@ -30,6 +32,9 @@ const (
 	StepTest         StepKind = "test"
 	StepInduction    StepKind = "induction"
 	StepDebrief      StepKind = "debrief"
+	// StepScreening shows the colour-vision check (a test block of
+	// method "screening"): pick the tinted patch among neutral ones.
+	StepScreening StepKind = "screening"
 )
 
 // Plan is everything one session will do, fixed in advance from the
@@ -106,6 +111,10 @@ type Trial struct {
 	MinTint   *float64 `json:"min_tint,omitempty"`
 	MaxTint   *float64 `json:"max_tint,omitempty"`
 	Step      float64  `json:"step,omitempty"`
+	// Patches and Target describe a screening trial: the tinted patch's
+	// position among Patches patches.
+	Patches int  `json:"patches,omitempty"`
+	Target  *int `json:"target,omitempty"`
 }
 
 // InductionSchedule is the exact frame sequence of an induction phase.
@@ -145,6 +154,9 @@ func NewPlan(d Definition, seed int64, condition Condition) (Plan, error) {
 	b := planBuilder{d: d, plan: Plan{Format: PlanFormat, Seed: seed, Condition: condition, SizePx: d.SizePx, Trials: []Trial{}}}
 	b.step(Step{Kind: StepConsent})
 	b.step(Step{Kind: StepScreenCheck})
+	if d.Screening.On() {
+		b.screening()
+	}
 	first := PhaseInduction
 	if d.Phases.BaselineOn() {
 		first = PhaseBaseline
@@ -208,6 +220,21 @@ func (b *planBuilder) test(phase Phase, required bool, afterS *float64) {
 	}
 	tb.TrialCount = len(trials)
 	b.step(Step{Kind: StepTest, Phase: phase, TestBlock: tb, Optional: !required, AfterS: afterS})
+}
+
+// screening appends the colour-vision check: required trials with the
+// tinted patch at seeded positions.
+func (b *planBuilder) screening() {
+	tb := &TestBlock{Block: b.blocks, Method: MethodScreening, FirstTrial: len(b.plan.Trials)}
+	b.blocks++
+	base := Trial{Phase: PhaseScreening, Block: tb.Block, Method: MethodScreening, Pattern: PatternA, Required: true}
+	trials := screeningTrials(b.d.Screening, b.plan.Seed, base)
+	for i := range trials {
+		trials[i].Index = len(b.plan.Trials)
+		b.plan.Trials = append(b.plan.Trials, trials[i])
+	}
+	tb.TrialCount = len(trials)
+	b.step(Step{Kind: StepScreening, Phase: PhaseScreening, TestBlock: tb})
 }
 
 // constantTrials is every (pattern, tint) repeats times, shuffled.

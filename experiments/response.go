@@ -141,6 +141,13 @@ func ValidateResponse(t Trial, r Response) error {
 		case r.Tint < lo-tintTolerance || r.Tint > hi+tintTolerance:
 			errs.Add("tint", "must be between %g and %g", lo, hi)
 		}
+	case MethodScreening:
+		switch {
+		case r.Setting == nil || *r.Setting != math.Trunc(*r.Setting) || *r.Setting < 0 || int(*r.Setting) >= t.Patches:
+			errs.Add("response", "must be the chosen patch's position, 0 to %d", t.Patches-1)
+		case t.Tint != nil && math.Abs(r.Tint-*t.Tint) > tintTolerance:
+			errs.Add("tint", "is %g, but the trial showed %g", r.Tint, *t.Tint)
+		}
 	case Adjustment:
 		switch {
 		case r.Setting == nil:

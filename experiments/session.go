@@ -33,6 +33,8 @@ type ScreenInfo struct {
 	DevicePixelRatio float64   `json:"device_pixel_ratio,omitempty"`
 	Viewport         *Viewport `json:"viewport,omitempty"`
 	PxPerCM          float64   `json:"px_per_cm,omitempty"`
+	// Pointer is the CSS media feature: "fine" (mouse) or "coarse" (touch only).
+	Pointer string `json:"pointer,omitempty"`
 }
 
 // Viewport is the browser window's inner size in CSS pixels.
@@ -63,6 +65,11 @@ func (s ScreenInfo) Validate() stimuli.FieldErrors {
 	}
 	if !finite(s.PxPerCM) || s.PxPerCM < 0 || s.PxPerCM > 10000 {
 		errs.Add("px_per_cm", "must be between 0 and 10000")
+	}
+	switch s.Pointer {
+	case "", "fine", "coarse", "none":
+	default:
+		errs.Add("pointer", `must be "fine", "coarse" or "none"`)
 	}
 	return errs
 }

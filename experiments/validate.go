@@ -75,6 +75,9 @@ func (d Definition) Validate() stimuli.FieldErrors {
 	errs = append(errs, d.Induction.validate(d.SizePx).Prefixed("induction")...)
 	errs = append(errs, d.Test.validate().Prefixed("test")...)
 	errs = append(errs, d.Phases.validate().Prefixed("phases")...)
+	if d.Screening != nil {
+		errs = append(errs, d.Screening.validate(d.Colors.NeutralL).Prefixed("screening")...)
+	}
 	validateMarkdown(&errs, "consent_md", d.ConsentMD, true)
 	validateMarkdown(&errs, "debrief_md", d.DebriefMD, true)
 	validateMarkdown(&errs, "instructions_md", d.InstructionsMD, false)

@@ -33,6 +33,8 @@ type sessionResponse struct {
 	Plan           planView              `json:"plan"`
 	Stored         []int                 `json:"stored"`
 	CompletionCode string                `json:"completion_code,omitempty"`
+	// StatusReason says why a session was screened out.
+	StatusReason string `json:"status_reason,omitempty"`
 }
 
 // createSession serves POST /api/v1/studies/{slug}/sessions.
@@ -64,8 +66,15 @@ func (s *Server) createSession(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, sessionResponse{SessionID: sess.ID, Token: token, Status: sess.Status,
-		Condition: sess.Condition, Plan: plan, Stored: []int{}})
+	resp := sessionResponse{SessionID: sess.ID, Token: token, Status: sess.Status, Condition: sess.Condition, Plan: plan, Stored: []int{}}
+	// A screen the study cannot run on ends the session before any test.
+	if reason := sess.Definition.Screening.ScreenDevice(req.Screen); reason != "" {
+		if err := s.db.ScreenOut(ctx, sess.ID, reason); err != nil {
+			return err
+		}
+		resp.Status, resp.StatusReason = experiments.StatusScreenedOut, reason
+	}
+	return c.JSON(http.StatusCreated, resp)
 }
 
 // getSession serves GET /api/v1/sessions/{id}: status, plan and what is
@@ -80,7 +89,7 @@ func (s *Server) getSession(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, sessionResponse{SessionID: st.ID, Status: st.Status, Condition: st.Condition,
-		Plan: plan, Stored: st.Stored, CompletionCode: st.CompletionCode})
+		Plan: plan, Stored: st.Stored, CompletionCode: st.CompletionCode, StatusReason: st.StatusReason})
 }
 
 // putTrial serves PUT /api/v1/sessions/{id}/trials/{index}.
@@ -156,6 +165,16 @@ func (s *Server) postEvents(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"received": len(events), "stored": n})
+}
+
+// checkScreening serves POST /api/v1/sessions/{id}/screening: the verdict
+// of the colour-vision check once its answers are stored.
+func (s *Server) checkScreening(c echo.Context) error {
+	out, err := s.db.CheckScreening(c.Request().Context(), c.Param("id"), bearerToken(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // completeSession serves POST /api/v1/sessions/{id}/complete.

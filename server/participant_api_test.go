@@ -24,7 +24,13 @@ func shortDefinition(slug string) experiments.Definition {
 	d.Test.Repeats = 1
 	d.Test.ExtraPatterns = []experiments.ExtraPattern{}
 	d.CompletionURL = "https://app.prolific.com/submissions/complete?cc={code}"
+	d.Screening = screeningOff() // screening_api_test.go covers it
 	return d.WithDefaults()
+}
+
+func screeningOff() *experiments.Screening {
+	off := false
+	return &experiments.Screening{Enabled: &off}
 }
 
 func (ts *testServer) addStudy(def experiments.Definition, status string) storage.Experiment {

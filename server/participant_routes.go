@@ -13,6 +13,7 @@ func (s *Server) participantRoutes() {
 	api.POST("/sessions/:id/events", s.postEvents)
 	api.POST("/sessions/:id/complete", s.completeSession)
 	api.POST("/sessions/:id/withdraw", s.withdraw)
+	api.POST("/sessions/:id/screening", s.checkScreening)
 
 	// The study link's page and the step fragments the runner fetches
 	// (participant_pages.go).

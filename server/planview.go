@@ -28,6 +28,9 @@ type trialView struct {
 	// StimulusURL is set when the tint is fixed (constant stimuli, or a
 	// staircase trial computed by the server).
 	StimulusURL string `json:"stimulus_url,omitempty"`
+	// NeutralURL is a screening trial's untinted patch (StimulusURL is the
+	// tinted one, shown at position Target).
+	NeutralURL string `json:"neutral_url,omitempty"`
 }
 
 func viewPlan(d experiments.Definition, p experiments.Plan) (planView, error) {
@@ -66,6 +69,13 @@ func viewTrial(d experiments.Definition, size int, t experiments.Trial, cache ma
 	tv := trialView{Trial: t}
 	if t.Tint == nil {
 		return tv, nil
+	}
+	if t.Method == experiments.MethodScreening {
+		neutral, err := viewTrial(d, size, experiments.Trial{Pattern: t.Pattern, Tint: new(float64)}, cache)
+		if err != nil {
+			return trialView{}, err
+		}
+		tv.NeutralURL = neutral.StimulusURL
 	}
 	key := t.Pattern + "/" + formatTint(*t.Tint)
 	if u, ok := cache[key]; ok {

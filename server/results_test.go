@@ -61,6 +61,7 @@ func simDefinition(slug string, repeats int, tints []float64) experiments.Defini
 	d.Slug, d.Name = slug, "Simulated "+slug
 	d.Test.Tints, d.Test.Repeats = tints, repeats
 	d.Test.ExtraPatterns = []experiments.ExtraPattern{}
+	d.Screening = screeningOff() // simulated observers have normal colour vision
 	return d.WithDefaults()
 }
 

@@ -20,8 +20,9 @@ const (
 	FlagRefreshUnstable = "refresh_unstable"
 )
 
-// AnalysisParticipants reads an experiment's sessions (previews and
-// withdrawn sessions left out) with their trials, as the analysis takes them.
+// AnalysisParticipants reads an experiment's sessions (previews, withdrawn
+// and screened-out sessions left out) with their trials, as the analysis
+// takes them.
 func (db *DB) AnalysisParticipants(ctx context.Context, experimentID int64) ([]analysis.Participant, error) {
 	rows, err := db.Pool.Query(ctx, `
 		SELECT s.id::text, s.participant_ref, s.participant_kind, coalesce(s.model_mechanism, ''),
@@ -29,8 +30,8 @@ func (db *DB) AnalysisParticipants(ctx context.Context, experimentID int64) ([]a
 		       EXISTS (SELECT 1 FROM events ev WHERE ev.session_id = s.id AND ev.kind IN ('induction_interrupted', 'induction_restart')),
 		       coalesce((s.screen->>'refresh_hz')::float8 < 50 OR (s.screen->>'refresh_sd_ms')::float8 > 2, false)
 		FROM sessions s JOIN experiment_versions v ON v.id = s.experiment_version_id
-		WHERE v.experiment_id = $1 AND NOT s.preview AND s.status <> $2
-		ORDER BY s.created_at, s.id`, experimentID, experiments.StatusWithdrawn)
+		WHERE v.experiment_id = $1 AND NOT s.preview AND s.status NOT IN ($2, $3)
+		ORDER BY s.created_at, s.id`, experimentID, experiments.StatusWithdrawn, experiments.StatusScreenedOut)
 	if err != nil {
 		return nil, fmt.Errorf("reading sessions: %w", err)
 	}

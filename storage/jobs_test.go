@@ -94,7 +94,10 @@ func TestStaleRunsAreRequeued(t *testing.T) {
 func TestModelSessionStoresPRed(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
-	e, _ := db.CreateExperiment(ctx, nil, experiments.Classic(), storage.StatusOpen)
+	def := experiments.Classic()
+	off := false
+	def.Screening = &experiments.Screening{Enabled: &off} // a model has nothing to screen
+	e, _ := db.CreateExperiment(ctx, nil, def, storage.StatusOpen)
 	sink, err := db.StartModelSession(ctx, e, 1, 42, "decorrelation", 7, "convnet-64")
 	if err != nil {
 		t.Fatal(err)

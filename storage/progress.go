@@ -18,6 +18,8 @@ type SessionState struct {
 	Stored []int
 	// MaxEventSeq is the highest stored event sequence number (-1: none).
 	MaxEventSeq int
+	// StatusReason says why a session was screened out.
+	StatusReason string
 }
 
 // SessionState returns the session, its plan and what is already stored.
@@ -28,10 +30,10 @@ func (db *DB) SessionState(ctx context.Context, id, token string) (SessionState,
 	}
 	st := SessionState{Session: info.Session}
 	err = db.Pool.QueryRow(ctx, `
-		SELECT s.status, coalesce(s.completion_code, ''),
+		SELECT s.status, coalesce(s.status_reason, ''), coalesce(s.completion_code, ''),
 		       coalesce((SELECT array_agg(trial_index ORDER BY trial_index) FROM trials WHERE session_id = s.id), '{}'),
 		       coalesce((SELECT max(seq) FROM events WHERE session_id = s.id), -1)
-		FROM sessions s WHERE s.id = $1`, id).Scan(&st.Status, &st.CompletionCode, &st.Stored, &st.MaxEventSeq)
+		FROM sessions s WHERE s.id = $1`, id).Scan(&st.Status, &st.StatusReason, &st.CompletionCode, &st.Stored, &st.MaxEventSeq)
 	if isNoRows(err) {
 		return SessionState{}, experiments.Errorf(experiments.NotFound, "no session %q", id)
 	}

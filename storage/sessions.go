@@ -83,7 +83,13 @@ func (db *DB) CreateSession(ctx context.Context, e Experiment, ns NewSession) (S
 			return err
 		}
 		s.Condition = experiments.ConditionForArm(arm)
-		s.Plan, err = experiments.NewPlan(e.Definition, seed, s.Condition)
+		planDef := e.Definition
+		if ns.Kind == experiments.KindModel {
+			// The colour-vision screening is a human eligibility check.
+			off := false
+			planDef.Screening = &experiments.Screening{Enabled: &off}
+		}
+		s.Plan, err = experiments.NewPlan(planDef, seed, s.Condition)
 		if err != nil {
 			return err
 		}

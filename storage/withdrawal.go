@@ -153,3 +153,67 @@ func (db *DB) DeletePreviews(ctx context.Context, ownerID int64, slug string) (i
 	}
 	return int(tag.RowsAffected()), nil
 }
+
+// ScreenOut ends a started session that the screening found unsuitable,
+// with the reason; no further answers are taken.
+func (db *DB) ScreenOut(ctx context.Context, id, reason string) error {
+	_, err := db.Pool.Exec(ctx, `UPDATE sessions SET status = $2, status_reason = $3, updated_at = now()
+		WHERE id = $1 AND status = 'started'`, id, experiments.StatusScreenedOut, reason)
+	return err
+}
+
+// ScreeningOutcome is the verdict of a session's colour-vision check.
+type ScreeningOutcome struct {
+	Passed  bool   `json:"passed"`
+	Correct int    `json:"correct"`
+	Needed  int    `json:"needed"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// CheckScreening scores the session's stored screening answers. A session
+// that fails is screened out (status screened_out, reason color_vision)
+// and takes no test answers. Until every screening trial is stored it is a
+// Conflict listing the missing ones. Checking again gives the same verdict.
+func (db *DB) CheckScreening(ctx context.Context, id, token string) (ScreeningOutcome, error) {
+	info, err := db.sessionFor(ctx, id, token)
+	if err != nil {
+		return ScreeningOutcome{}, err
+	}
+	def := info.Definition
+	// The plan decides: model sessions' plans have no screening.
+	screened := false
+	for _, t := range info.Plan.Trials {
+		screened = screened || t.Method == experiments.MethodScreening
+	}
+	if !screened {
+		return ScreeningOutcome{Passed: true}, nil
+	}
+	stored, err := db.storedResponses(ctx, id, -1, info.Plan)
+	if err != nil {
+		return ScreeningOutcome{}, err
+	}
+	have := map[int]bool{}
+	for _, r := range stored {
+		have[r.Index] = true
+	}
+	var missing []int
+	for _, t := range info.Plan.Trials {
+		if t.Method == experiments.MethodScreening && !have[t.Index] {
+			missing = append(missing, t.Index)
+		}
+	}
+	if len(missing) > 0 {
+		e := experiments.Errorf(experiments.Conflict, "%d screening answer(s) are not stored yet", len(missing))
+		e.Details = map[string]any{"missing": missing}
+		return ScreeningOutcome{}, e
+	}
+	correct, passed := experiments.ScoreScreening(info.Plan, stored, def.Screening.MinCorrect)
+	out := ScreeningOutcome{Passed: passed, Correct: correct, Needed: def.Screening.MinCorrect}
+	if !passed {
+		out.Reason = experiments.ScreenReasonColorVision
+		if err := db.ScreenOut(ctx, id, out.Reason); err != nil {
+			return ScreeningOutcome{}, err
+		}
+	}
+	return out, nil
+}

@@ -84,6 +84,8 @@ func TestExportWritesTheSameCSVAsTheServer(t *testing.T) {
 	}
 	defer db.Close()
 	def := experiments.Classic()
+	off := false
+	def.Screening = &experiments.Screening{Enabled: &off} // the trials below are the test's
 	e, err := db.CreateExperiment(ctx, nil, def, storage.StatusOpen)
 	if err != nil {
 		t.Fatal(err)

@@ -201,6 +201,8 @@ func TestStaircaseMethod(t *testing.T) {
 	d := experiments.Classic()
 	d.Test.Method = experiments.Staircase
 	d.Test.Tints, d.Test.Repeats = nil, 0
+	off := false
+	d.Screening = &experiments.Screening{Enabled: &off} // blocks 0 and 1 are the staircases
 	d = d.WithDefaults()
 	r := rand.New(rand.NewPCG(9, 9))
 	var parts []Participant

@@ -1,0 +1,146 @@
+package server_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/mccollough/mccollough/experiments"
+)
+
+// screenedDefinition is the short study with the default screening on.
+func screenedDefinition(slug string) experiments.Definition {
+	d := shortDefinition(slug)
+	d.Screening = nil
+	return d.WithDefaults()
+}
+
+type screeningTrial struct {
+	Index      int     `json:"index"`
+	Method     string  `json:"method"`
+	Tint       float64 `json:"tint"`
+	Patches    int     `json:"patches"`
+	Target     int     `json:"target"`
+	NeutralURL string  `json:"neutral_url"`
+	URL        string  `json:"stimulus_url"`
+}
+
+func screeningTrials(t *testing.T, ts *testServer, s createdSession) []screeningTrial {
+	t.Helper()
+	rec := ts.do(http.MethodGet, "/api/v1/sessions/"+s.SessionID, nil, auth(s.Token)...)
+	var body struct {
+		Plan struct {
+			Trials []screeningTrial `json:"trials"`
+		} `json:"plan"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	var out []screeningTrial
+	for _, tr := range body.Plan.Trials {
+		if tr.Method == "screening" {
+			out = append(out, tr)
+		}
+	}
+	return out
+}
+
+func (ts *testServer) screen(s createdSession) (int, map[string]any) {
+	rec := ts.do(http.MethodPost, "/api/v1/sessions/"+s.SessionID+"/screening", nil, auth(s.Token)...)
+	var out map[string]any
+	_ = json.Unmarshal(rec.Body.Bytes(), &out)
+	return rec.Code, out
+}
+
+func TestScreeningPassLetsTheTestsRun(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addStudy(screenedDefinition("screened"), "open")
+	s := ts.startSession("screened", map[string]any{"screen": map[string]any{"viewport": map[string]int{"width": 1280, "height": 800}}})
+	trials := screeningTrials(t, ts, s)
+	if len(trials) != 6 || trials[0].Index != 0 || trials[0].NeutralURL == "" || trials[0].URL == trials[0].NeutralURL {
+		t.Fatalf("screening trials %+v", trials)
+	}
+	if code, out := ts.screen(s); code != http.StatusConflict || len(out["details"].(map[string]any)["missing"].([]any)) != 6 {
+		t.Fatalf("verdict before any answer: %d %v", code, out)
+	}
+	for i, tr := range trials {
+		choice := tr.Target
+		if i == 0 {
+			choice = (tr.Target + 1) % tr.Patches // one mistake is allowed
+		}
+		if got := ts.put(s, tr.Index, map[string]any{"response": choice, "tint": tr.Tint, "rt_ms": 900}); got != http.StatusCreated {
+			t.Fatalf("screening answer: %d", got)
+		}
+	}
+	code, out := ts.screen(s)
+	if code != http.StatusOK || out["passed"] != true || out["correct"].(float64) != 5 {
+		t.Fatalf("verdict: %d %v", code, out)
+	}
+	for _, tr := range s.Plan.Trials[len(trials):] {
+		if got := ts.put(s, tr.Index, answer("red", *tr.Tint)); got != http.StatusCreated {
+			t.Fatalf("test answer after passing: %d", got)
+		}
+	}
+	wantStatus(t, ts.do(http.MethodPost, "/api/v1/sessions/"+s.SessionID+"/complete", nil, auth(s.Token)...), http.StatusOK)
+}
+
+func TestScreeningFailStopsTheSessionPolitely(t *testing.T) {
+	ts := newTestServer(t)
+	token := ts.researcher("screen@example.org")
+	wantStatus(t, ts.do(http.MethodPost, "/api/v1/experiments", screenedDefinition("screened"), auth(token)...), http.StatusCreated)
+	wantStatus(t, ts.do(http.MethodPatch, "/api/v1/experiments/screened", `{"status": "open"}`, auth(token)...), http.StatusOK)
+	s := ts.startSession("screened", nil)
+	trials := screeningTrials(t, ts, s)
+	for _, tr := range trials {
+		ts.put(s, tr.Index, map[string]any{"response": (tr.Target + 1) % tr.Patches, "tint": tr.Tint})
+	}
+	code, out := ts.screen(s)
+	if code != http.StatusOK || out["passed"] != false || out["reason"] != "color_vision" {
+		t.Fatalf("verdict: %d %v", code, out)
+	}
+	// No test data is collected from a screened-out participant.
+	test := s.Plan.Trials[len(trials)]
+	if got := ts.put(s, test.Index, answer("red", *test.Tint)); got != http.StatusConflict {
+		t.Fatalf("test answer after failing the screening: %d", got)
+	}
+	rec := ts.do(http.MethodGet, "/api/v1/sessions/"+s.SessionID, nil, auth(s.Token)...)
+	st := decodeJSON[map[string]any](t, rec.Body.Bytes())
+	if st["status"] != "screened_out" || st["status_reason"] != "color_vision" {
+		t.Fatalf("state %v %v", st["status"], st["status_reason"])
+	}
+	d := decodeJSON[map[string]any](t, ts.do(http.MethodGet, "/api/v1/experiments/screened/dashboard", nil, auth(token)...).Body.Bytes())
+	if d["by_status"].(map[string]any)["screened_out"].(float64) != 1 {
+		t.Fatalf("dashboard %v", d["by_status"])
+	}
+	// The check's answers are kept as trials of phase screening; the results
+	// leave the session out.
+	if n := ts.countRows(`SELECT count(*) FROM trials WHERE session_id = $1 AND phase = 'screening'`, s.SessionID); n != 6 {
+		t.Fatalf("%d screening rows", n)
+	}
+	res := decodeJSON[map[string]any](t, ts.do(http.MethodGet, "/api/v1/experiments/screened/results", nil, auth(token)...).Body.Bytes())
+	if groups := res["groups"].([]any); len(groups) != 0 {
+		t.Fatalf("a screened-out session appears in the results: %v", groups)
+	}
+}
+
+func TestSmallScreensAreScreenedOutAtTheStart(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addStudy(screenedDefinition("screened"), "open")
+	s := ts.startSession("screened", map[string]any{"screen": map[string]any{"viewport": map[string]int{"width": 390, "height": 740}, "pointer": "coarse"}})
+	if s.Status != "screened_out" {
+		t.Fatalf("status %q", s.Status)
+	}
+	rec := ts.do(http.MethodGet, "/api/v1/sessions/"+s.SessionID, nil, auth(s.Token)...)
+	if reason := decodeJSON[map[string]any](t, rec.Body.Bytes())["status_reason"]; reason != "viewport_too_small" {
+		t.Fatalf("reason %v", reason)
+	}
+	if got := ts.put(s, 0, map[string]any{"response": 0, "tint": s.Plan.Trials[0].Tint}); got != http.StatusConflict {
+		t.Fatalf("answer after screening out: %d", got)
+	}
+	// Counterbalancing ignores screened-out sessions.
+	a, b := ts.startSession("screened", nil), ts.startSession("screened", nil)
+	if a.Condition.Arm == b.Condition.Arm {
+		t.Fatal(fmt.Sprint("arms unbalanced by a screened-out session: ", a.Condition.Arm))
+	}
+}
