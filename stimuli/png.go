@@ -2,6 +2,9 @@ package stimuli
 
 import (
 	"bytes"
+	"compress/zlib"
+	"encoding/binary"
+	"hash/crc32"
 	"image"
 	"image/png"
 	"sync"
@@ -28,8 +31,13 @@ func (e *encoderPool) Put(b *png.EncoderBuffer) { e.p.Put(b) }
 var pngEncoder = &png.Encoder{CompressionLevel: pngLevel, BufferPool: &encoderPool{}}
 
 // EncodePNG encodes img as PNG. The output is a deterministic function of
-// the pixels (an opaque NRGBA is written as 8-bit RGB).
+// the pixels. Opaque NRGBA images (every rendered stimulus) are written as
+// 8-bit RGB with the "Up" filter on every row (encodeOpaqueNRGBA); other
+// images go through image/png.
 func EncodePNG(img image.Image) ([]byte, error) {
+	if n, ok := img.(*image.NRGBA); ok && n.Opaque() {
+		return encodeOpaqueNRGBA(n), nil
+	}
 	var buf bytes.Buffer
 	b := img.Bounds()
 	buf.Grow(b.Dx()*b.Dy()/4 + 1024)
@@ -37,6 +45,70 @@ func EncodePNG(img image.Image) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// zlibPool keeps BestSpeed compressors between encodes.
+var zlibPool sync.Pool
+
+// encodeOpaqueNRGBA writes an opaque image as an RGB PNG, filtering every
+// row with "Up" (the difference to the row above). image/png tries all five
+// PNG filters on every row, which costs more than the compression itself;
+// stimuli are smooth along at least one direction, and on them a fixed Up
+// filter encodes 2–3 times faster than image/png's BestSpeed for files of
+// the same size (BenchmarkEncodePNG512). The decoded pixels are identical
+// (TestEncodePNGRoundTrip).
+func encodeOpaqueNRGBA(img *image.NRGBA) []byte {
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	var out bytes.Buffer
+	out.Grow(w*h/4 + 1024)
+	out.WriteString("\x89PNG\r\n\x1a\n")
+	var ihdr [13]byte
+	binary.BigEndian.PutUint32(ihdr[0:], uint32(w))
+	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))
+	ihdr[8], ihdr[9] = 8, 2 // 8 bits per channel, truecolour (RGB)
+	writeChunk(&out, "IHDR", ihdr[:])
+
+	var idat bytes.Buffer
+	idat.Grow(w*h/4 + 1024)
+	zw, _ := zlibPool.Get().(*zlib.Writer)
+	if zw == nil {
+		zw, _ = zlib.NewWriterLevel(&idat, zlib.BestSpeed) // a valid level: no error
+	} else {
+		zw.Reset(&idat)
+	}
+	row := make([]byte, 1+3*w)
+	prev, cur := make([]byte, 3*w), make([]byte, 3*w)
+	for y := range h {
+		pix := img.Pix[(y)*img.Stride:]
+		for x := range w {
+			cur[3*x], cur[3*x+1], cur[3*x+2] = pix[4*x], pix[4*x+1], pix[4*x+2]
+		}
+		row[0] = 2 // filter type Up
+		for i, c := range cur {
+			row[1+i] = c - prev[i]
+		}
+		_, _ = zw.Write(row) // writes to a bytes.Buffer do not fail
+		prev, cur = cur, prev
+	}
+	_ = zw.Close()
+	zlibPool.Put(zw)
+	writeChunk(&out, "IDAT", idat.Bytes())
+	writeChunk(&out, "IEND", nil)
+	return out.Bytes()
+}
+
+// writeChunk appends a PNG chunk: length, type, data, CRC-32 of type+data.
+func writeChunk(out *bytes.Buffer, typ string, data []byte) {
+	var n [4]byte
+	binary.BigEndian.PutUint32(n[:], uint32(len(data)))
+	out.Write(n[:])
+	crc := crc32.NewIEEE()
+	crc.Write([]byte(typ))
+	crc.Write(data)
+	out.WriteString(typ)
+	out.Write(data)
+	binary.BigEndian.PutUint32(n[:], crc.Sum32())
+	out.Write(n[:])
 }
 
 // RenderPNG renders s at size and encodes it as PNG: the bytes a stimulus

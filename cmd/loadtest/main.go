@@ -111,8 +111,10 @@ type session struct {
 	Token string `json:"token"`
 	Plan  struct {
 		Trials []struct {
-			Index int      `json:"index"`
-			Tint  *float64 `json:"tint"`
+			Index  int      `json:"index"`
+			Method string   `json:"method"`
+			Tint   *float64 `json:"tint"`
+			Target *int     `json:"target"`
 		} `json:"trials"`
 	} `json:"plan"`
 }
@@ -162,11 +164,14 @@ func run(ctx context.Context, cfg config) (*report, error) {
 				if t.Tint != nil {
 					tint = *t.Tint
 				}
-				resp := "green"
+				resp := `"green"`
 				if r.IntN(2) == 1 {
-					resp = "red"
+					resp = `"red"`
 				}
-				b := fmt.Sprintf(`{"response": %q, "tint": %g, "rt_ms": %d, "onset_ms": 1000, "intended_ms": 1000, "measured_ms": 1000, "frames": 60, "dropped_frames": 0}`,
+				if t.Method == "screening" && t.Target != nil {
+					resp = fmt.Sprint(*t.Target) // simulated participants see colours
+				}
+				b := fmt.Sprintf(`{"response": %s, "tint": %g, "rt_ms": %d, "onset_ms": 1000, "intended_ms": 1000, "measured_ms": 1000, "frames": 60, "dropped_frames": 0}`,
 					resp, tint, 300+r.IntN(900))
 				status, _, lat, err := lb.do(ctx, client, cfg.retries, &retried, http.MethodPut,
 					fmt.Sprintf("/api/v1/sessions/%s/trials/%d", s.ID, t.Index), s.Token, b)
