@@ -133,6 +133,7 @@ func (s *Screening) ScreenDevice(info ScreenInfo) string {
 	if !s.On() {
 		return ""
 	}
+	s = s.withDefaults() // nil means the default screening
 	if v := s.MinViewport; v != nil && info.Viewport != nil &&
 		(info.Viewport.Width < v.Width || info.Viewport.Height < v.Height) {
 		return ScreenReasonViewport

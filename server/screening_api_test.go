@@ -144,3 +144,24 @@ func TestSmallScreensAreScreenedOutAtTheStart(t *testing.T) {
 		t.Fatal(fmt.Sprint("arms unbalanced by a screened-out session: ", a.Condition.Arm))
 	}
 }
+
+// TestVersionsStoredBeforeAFieldExisted: a definition stored before the
+// screening existed (no "screening" key) still runs, with the default.
+func TestVersionsStoredBeforeAFieldExisted(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addStudy(screenedDefinition("old"), "open")
+	if _, err := ts.db.Pool.Exec(t.Context(), `UPDATE experiment_versions SET definition = definition - 'screening'`); err != nil {
+		t.Fatal(err)
+	}
+	s := ts.startSession("old", map[string]any{"screen": map[string]any{"viewport": map[string]int{"width": 1280, "height": 800}}})
+	if s.Status != "started" || len(screeningTrials(t, ts, s)) != 6 {
+		t.Fatalf("status %q, %d screening trials", s.Status, len(screeningTrials(t, ts, s)))
+	}
+	small := ts.startSession("old", map[string]any{"screen": map[string]any{"viewport": map[string]int{"width": 300, "height": 300}}})
+	if small.Status != "screened_out" {
+		t.Fatalf("small screen: status %q", small.Status)
+	}
+	if code, _ := ts.screen(s); code != http.StatusConflict {
+		t.Fatalf("verdict with no answers: %d", code)
+	}
+}

@@ -57,6 +57,7 @@ func New(cfg Config) *Server {
 	e.HTTPErrorHandler = s.handleError
 	e.Use(requestLogger(cfg.Logger))
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		DisableStackAll: true, // the panicking goroutine's stack, not every goroutine's
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 			cfg.Logger.Error("panic in handler", "err", err, "path", c.Path(), "stack", string(stack))
 			return err

@@ -87,6 +87,9 @@ func scanExperiment(row pgx.Row) (Experiment, error) {
 	if err := json.Unmarshal(def, &e.Definition); err != nil {
 		return Experiment{}, fmt.Errorf("experiment %s version %d: stored definition unreadable: %w", e.Slug, e.Version, err)
 	}
+	// Versions are stored with their defaults filled; a field added since
+	// gets its default here, as NewPlan would give it.
+	e.Definition = e.Definition.WithDefaults()
 	return e, nil
 }
 

@@ -87,6 +87,7 @@ func (db *DB) Experiments(ctx context.Context, ownerID int64) ([]ExperimentSumma
 			&s.CreatedAt, &s.UpdatedAt, &s.Sessions, &s.Completed)
 		if err == nil {
 			err = json.Unmarshal(def, &s.Definition)
+			s.Definition = s.Definition.WithDefaults()
 		}
 		return s, err
 	})
@@ -207,6 +208,7 @@ func (db *DB) Versions(ctx context.Context, ownerID int64, slug string) ([]Versi
 		err := row.Scan(&v.Version, &def, &v.CreatedAt, &v.Sessions)
 		if err == nil {
 			err = json.Unmarshal(def, &v.Definition)
+			v.Definition = v.Definition.WithDefaults()
 		}
 		return v, err
 	})

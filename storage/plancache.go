@@ -94,6 +94,8 @@ func (db *DB) loadSessionInfo(ctx context.Context, id string) (*sessionInfo, err
 	if err := json.Unmarshal(def, &s.Definition); err != nil {
 		return nil, fmt.Errorf("session %s: stored definition unreadable: %w", id, err)
 	}
+	s.Definition = s.Definition.WithDefaults() // fields added since the version was stored
+
 	s.Condition = experiments.ConditionForArm(arm)
 	return info, nil
 }
