@@ -173,7 +173,8 @@ func TestResultsThroughTheAPI(t *testing.T) {
 // TestResultsCoverageThroughStorage: 100 seeded simulated studies, stored
 // through the storage layer's trial path and analysed as the results API
 // does: the 95% CI of the contingent effect covers the true value in at
-// least 90 of them.
+// least 90 of them. (With the plain percentile bootstrap this failed on
+// some runs, 88/100: see analysis.BootstrapCI.)
 func TestResultsCoverageThroughStorage(t *testing.T) {
 	db := newTestServer(t).db
 	ctx := context.Background()
@@ -194,7 +195,8 @@ func TestResultsCoverageThroughStorage(t *testing.T) {
 				return
 			}
 			for i := range participants {
-				s, token, err := db.CreateSession(ctx, e, storage.NewSession{})
+				seed := int64(study*1000 + i) // seeded plans: the test gives the same answer on every run
+				s, token, err := db.CreateSession(ctx, e, storage.NewSession{Seed: &seed})
 				if err != nil {
 					t.Error(err)
 					return

@@ -112,9 +112,10 @@ func TestCohenDZ(t *testing.T) {
 func TestBootstrapCI(t *testing.T) {
 	x := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
 	lo, hi := BootstrapCI(x, 0.95, 10000, 7, "t")
-	// Normal approximation: 5.5 ± 1.96·2.87/√10 ≈ [3.7, 7.3].
-	if !(lo > 3.5 && lo < 4.0 && hi > 7.0 && hi < 7.5) {
-		t.Errorf("CI [%g, %g], want ≈ [3.7, 7.3]", lo, hi)
+	// The expanded percentile interval matches the t interval:
+	// 5.5 ± t(0.975, 9)·3.03/√10 = 5.5 ± 2.17 ≈ [3.33, 7.67].
+	if !(lo > 3.1 && lo < 3.55 && hi > 7.45 && hi < 7.9) {
+		t.Errorf("CI [%g, %g], want ≈ [3.33, 7.67]", lo, hi)
 	}
 	if lo2, hi2 := BootstrapCI(x, 0.95, 10000, 7, "t"); lo2 != lo || hi2 != hi {
 		t.Error("not deterministic")
@@ -145,5 +146,20 @@ func TestDescribe(t *testing.T) {
 	}
 	if none := describe(nil, o, "t"); none.N != 0 || none.Mean != nil || none.P != nil {
 		t.Errorf("n = 0: %+v", none)
+	}
+}
+
+// TestExpandedTail: the expanded percentile interval uses the t-matched
+// quantile (n = 20, 95%: about 1.6% instead of 2.5%), approaching the
+// nominal tail for large n.
+func TestExpandedTail(t *testing.T) {
+	if got := expandedTail(0.025, 20); math.Abs(got-0.0159) > 0.0005 {
+		t.Fatalf("n=20: %g, want about 0.0159", got)
+	}
+	if got := expandedTail(0.025, 100000); math.Abs(got-0.025) > 0.0002 {
+		t.Fatalf("large n: %g, want about 0.025", got)
+	}
+	if got := expandedTail(0.025, 2); !(got >= 0 && got < 1e-6) {
+		t.Fatalf("n=2: %g", got)
 	}
 }
