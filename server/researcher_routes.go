@@ -35,6 +35,8 @@ func (s *Server) researcherRoutes() {
 	api.GET("/experiments/:slug/codebook.csv", s.codebookCSV, signedIn...)
 	api.GET("/experiments/:slug/definition.json", s.definitionExport, signedIn...)
 	api.GET("/experiments/:slug/results", s.results, signedIn...)
+	api.POST("/experiments/:slug/observer-runs", s.createObserverRuns, signedIn...)
+	api.GET("/experiments/:slug/observer-runs", s.listObserverRuns, signedIn...)
 	api.GET("/experiments/:slug/summary.csv", s.summaryCSV, signedIn...)
 	api.GET("/experiments/:slug/dataset.zip", s.datasetZip, signedIn...)
 	api.DELETE("/experiments/:slug/sessions/:id", s.deleteSessionData, signedIn...)
@@ -50,5 +52,6 @@ func (s *Server) researcherRoutes() {
 	e.POST("/logout", s.logoutSubmit, anyone...)
 	e.GET("/researcher", s.workspaceHome, signedIn...)
 	e.GET("/researcher/experiments/:slug/results", s.resultsPage, signedIn...)
+	e.POST("/researcher/experiments/:slug/observer-runs", s.observerRunsSubmit, signedIn...)
 	s.pageRoutes(signedIn...) // workspace_pages.go
 }

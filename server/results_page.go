@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/mccollough/mccollough/convnet"
 	"github.com/mccollough/mccollough/experiments/analysis"
 	"github.com/mccollough/mccollough/templates"
 )
@@ -50,6 +52,22 @@ func (s *Server) resultsPage(c echo.Context) error {
 				Included: p.Included, Reason: p.ExclusionReason,
 			})
 		}
+	}
+	runs, err := s.db.ObserverRuns(ctx, r.ID, e.Slug)
+	if err != nil {
+		return err
+	}
+	for _, run := range runs {
+		note := ""
+		if run.Error != nil {
+			note = *run.Error
+		}
+		v.Runs = append(v.Runs, templates.RunView{ID: run.ID, Mechanism: run.Mechanism, Seed: run.Seed, Status: run.Status,
+			Note: note, Progress: int(math.Round(100 * run.Progress))})
+	}
+	v.Queued, _ = strconv.Atoi(c.QueryParam("queued"))
+	for _, m := range convnet.Mechanisms {
+		v.Mechanisms = append(v.Mechanisms, string(m))
 	}
 	return render(c, templates.Results(viewer(c), v))
 }

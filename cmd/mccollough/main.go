@@ -27,6 +27,7 @@ var commands = map[string]command{
 	"migrate":    {"apply database migrations and exit", runMigrate},
 	"render":     {"render a stimulus spec to a PNG file", runRender},
 	"export":     {"write an experiment's trials as CSV", runExport},
+	"observe":    {"run the ConvNet observer through an experiment (model participants)", runObserve},
 	"researcher": {"manage researcher accounts: researcher add --email E", runResearcher},
 }
 

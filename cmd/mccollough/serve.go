@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/mccollough/mccollough/convnet"
 	"github.com/mccollough/mccollough/experiments"
 	"github.com/mccollough/mccollough/server"
 )
@@ -19,6 +21,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	db.register(fs, env)
 	addr := fs.String("addr", envOr(env, "ADDR", ":8080"), "`address` to listen on (env ADDR)")
 	demo := fs.Bool("demo", true, "publish the built-in studies 'classic' and 'circles-crosses' as open demos if their slugs are free")
+	workers := fs.Int("workers", 1, "observer runs this replica works on at once (0: none; queued runs wait for a replica that has workers)")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
@@ -47,6 +50,17 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		if n > 0 {
 			log.Info("published demo studies", "count", n, "links", "/s/classic, /s/circles-crosses")
 		}
+	}
+
+	// Workers stop (deferred last, so first), then are waited for, before
+	// the database closes.
+	var running sync.WaitGroup
+	defer running.Wait()
+	workCtx, stopWorkers := context.WithCancel(ctx)
+	defer stopWorkers()
+	for i := range *workers {
+		w := &observerWorker{db: d.DB, log: log, name: fmt.Sprintf("worker-%d", i), cfg: convnet.DefaultTrainConfig()}
+		running.Go(func() { w.loop(workCtx) })
 	}
 
 	srv := server.New(server.Config{DB: d.DB, Logger: log})
