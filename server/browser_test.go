@@ -83,6 +83,9 @@ func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Con
 		chromedp.Flag("disable-backgrounding-occluded-windows", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.WindowSize(1280, 900),
+		// The screen, which full screen fills: headless Chromium's default
+		// is 800 × 600, too small for a screened study's window rule.
+		chromedp.Flag("screen-info", "{1280x900}"),
 	}
 	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -213,9 +216,12 @@ type participant struct {
 	adjustSteps int
 	adjustStep  float64
 	adjusting   map[int]float64 // trial -> target tint
-	lastAction  string
-	actedAt     time.Time
-	states      []string // distinct states in the order seen
+	// pick chooses the patch (0…) of a screening trial; nil leaves the
+	// colour check to a hook.
+	pick       func(trial int) int
+	lastAction string
+	actedAt    time.Time
+	states     []string // distinct states in the order seen
 }
 
 func newParticipant(t *testing.T, ctx context.Context) *participant {
@@ -317,6 +323,17 @@ func (p *participant) run(timeout time.Duration, stop func(pageState) bool) page
 			}
 		case "adjust":
 			acted = p.adjust(trial, st)
+		case "screening":
+			if acted = p.pick != nil; acted {
+				// By number key on even trials, by click on odd ones.
+				k := p.pick(trial)
+				p.answers[trial]++
+				if trial%2 == 0 {
+					p.key(strconv.Itoa(k + 1))
+				} else {
+					p.click(fmt.Sprintf(`#step button[name="pick"][value="%d"]`, k))
+				}
+			}
 		case "finished":
 			return st
 		case "screen-fail", "error", "declined":

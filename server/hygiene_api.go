@@ -67,9 +67,10 @@ func (s *Server) createPreview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// The fragment never reaches a server log: the runner reads it.
-	url := "/s/" + e.Slug + "#preview=" + sess.ID + "." + token
-	return c.JSON(http.StatusCreated, map[string]any{"session_id": sess.ID, "token": token, "condition": sess.Condition, "url": url})
+	// The fragment never reaches a server log: the runner of the preview
+	// page (its owner signed in) reads it.
+	return c.JSON(http.StatusCreated, map[string]any{"session_id": sess.ID, "token": token, "condition": sess.Condition,
+		"url": previewURL(e.Slug, sess.ID, token)})
 }
 
 // deletePreviews serves DELETE /api/v1/experiments/{slug}/previews.

@@ -49,6 +49,17 @@ func markdownHTML(src string) string {
 type studyBoot struct {
 	Slug   string `json:"slug"`
 	SizePx int    `json:"size_px"`
+	// Screen is the screening's rule for the window and the device, which
+	// the runner checks before it creates a session (absent: no rule).
+	Screen *screenRule `json:"screen,omitempty"`
+	// Preview: a researcher's preview (/s/{slug}/preview).
+	Preview bool `json:"preview,omitempty"`
+}
+
+type screenRule struct {
+	MinWidth    int  `json:"min_width"`
+	MinHeight   int  `json:"min_height"`
+	DesktopOnly bool `json:"desktop_only"`
 }
 
 // studyPage serves GET /s/{slug}: the study link's page.
@@ -57,13 +68,39 @@ func (s *Server) studyPage(c echo.Context) error {
 	if err != nil {
 		return s.studyError(c, err)
 	}
-	d := study.Definition
-	return render(c, templates.StudyPage(templates.StudyView{
+	return render(c, templates.StudyPage(studyView(study, false)))
+}
+
+// previewPage serves GET /s/{slug}/preview: the study page for its owner,
+// whatever the experiment's status (a draft too). The runner takes the
+// preview session from the URL's fragment (#preview=<id>.<token>), which
+// POST /researcher/experiments/{slug}/preview redirects to. Another
+// researcher gets the study's 404 (signed out: the sign-in page).
+func (s *Server) previewPage(c echo.Context) error {
+	r, _ := currentResearcher(c)
+	e, err := s.db.OwnedExperiment(c.Request().Context(), r.ID, c.Param("slug"))
+	if err != nil {
+		return s.studyError(c, err)
+	}
+	return render(c, templates.StudyPage(studyView(e, true)))
+}
+
+func studyView(e storage.Experiment, preview bool) templates.StudyView {
+	d := e.Definition
+	boot := studyBoot{Slug: e.Slug, SizePx: d.SizePx, Preview: preview}
+	if sc := d.Screening; sc != nil && sc.On() {
+		boot.Screen = &screenRule{DesktopOnly: sc.DesktopOnly}
+		if v := sc.MinViewport; v != nil {
+			boot.Screen.MinWidth, boot.Screen.MinHeight = v.Width, v.Height
+		}
+	}
+	return templates.StudyView{
 		ConsentHTML: markdownHTML(d.ConsentMD),
 		Reversal:    d.Phases.Reversal,
 		Minutes:     estimateMinutes(d),
-		Boot:        studyBoot{Slug: study.Slug, SizePx: d.SizePx},
-	}))
+		Boot:        boot,
+		Preview:     preview,
+	}
 }
 
 // studyError renders an unknown or closed study as the participant's page
@@ -126,6 +163,13 @@ func (s *Server) stepFragment(c echo.Context) error {
 			Data: inductionData{Step: n, Phase: string(step.Phase), SizePx: sess.Plan.SizePx,
 				RestartAfterMS: restartAfterMS, Schedule: step.Induction, StimulusURLs: plan.Steps[n].StimulusURLs},
 		}))
+	case experiments.StepScreening:
+		data := testData(sess, plan, step)
+		patches := 0
+		if len(data.Trials) > 0 {
+			patches = data.Trials[0].Patches
+		}
+		return render(c, templates.Screening(templates.ScreeningView{Count: step.TrialCount, Patches: patches, Data: data}))
 	case experiments.StepDebrief:
 		v := templates.DebriefView{DebriefHTML: markdownHTML(d.DebriefMD)}
 		for _, st := range sess.Plan.Steps {
@@ -159,6 +203,31 @@ func (s *Server) finishedFragment(c echo.Context) error {
 		v.RedirectURL = strings.ReplaceAll(u, "{code}", st.CompletionCode)
 	}
 	return render(c, templates.Finished(v))
+}
+
+// endedFragment serves GET /s/{slug}/sessions/{id}/ended: why a withdrawn
+// or screened-out session stopped, with its reference (409 for any other).
+func (s *Server) endedFragment(c echo.Context) error {
+	sess, err := s.participantSession(c)
+	if err != nil {
+		return err
+	}
+	st, err := s.db.SessionState(c.Request().Context(), sess.ID, bearerToken(c))
+	if err != nil {
+		return err
+	}
+	v := templates.EndedView{Reason: st.StatusReason, SessionID: sess.ID}
+	switch st.Status {
+	case experiments.StatusWithdrawn:
+		v.Reason = experiments.StatusWithdrawn
+	case experiments.StatusScreenedOut:
+		if sc := sess.Definition.Screening; sc != nil && sc.MinViewport != nil {
+			v.MinWidth, v.MinHeight = sc.MinViewport.Width, sc.MinViewport.Height
+		}
+	default:
+		return experiments.Errorf(experiments.Conflict, "the session has not ended early (it is %s)", st.Status)
+	}
+	return render(c, templates.Ended(v))
 }
 
 // participantSession is the session of a fragment request, authorised by its
@@ -278,6 +347,8 @@ func estimateMinutes(d experiments.Definition) int {
 			ms += s.Induction.DurationMS
 		case s.Kind == experiments.StepTest:
 			ms += testMS(s, p)
+		case s.Kind == experiments.StepScreening:
+			ms += s.TrialCount * 5000
 		}
 	}
 	return int(math.Ceil(float64(ms) / 60000))

@@ -21,4 +21,8 @@ func (s *Server) participantRoutes() {
 	s.echo.GET("/s/:slug/unsupported", s.unsupportedPage)
 	s.echo.GET("/s/:slug/sessions/:id/steps/:step", s.stepFragment)
 	s.echo.GET("/s/:slug/sessions/:id/finished", s.finishedFragment)
+	s.echo.GET("/s/:slug/sessions/:id/ended", s.endedFragment)
+	// A researcher's preview of their own study, in any status: signed in
+	// with the workspace's cookie (signed out: to the sign-in page).
+	s.echo.GET("/s/:slug/preview", s.previewPage, s.authenticate, requireResearcher)
 }

@@ -584,13 +584,22 @@ func (s *Server) dashboardPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.renderDashboard(c, e, savedNotice(c, e))
+	n := savedNotice(c, e)
+	if n.Message == "" {
+		n = hygieneNotice(c)
+	}
+	return s.renderDashboard(c, e, n)
 }
 
 // recentSessions is how many sessions the dashboard lists.
 const recentSessions = 20
 
 func (s *Server) renderDashboard(c echo.Context, e storage.Experiment, n templates.Notice) error {
+	return s.renderDashboardWith(c, e, n, templates.DeleteDataForm{By: "session"})
+}
+
+// renderDashboardWith shows the dashboard with the deletion form as typed.
+func (s *Server) renderDashboardWith(c echo.Context, e storage.Experiment, n templates.Notice, del templates.DeleteDataForm) error {
 	r, _ := currentResearcher(c)
 	ctx := c.Request().Context()
 	d, err := s.db.Dashboard(ctx, r.ID, e.Slug)
@@ -601,8 +610,12 @@ func (s *Server) renderDashboard(c echo.Context, e storage.Experiment, n templat
 	if err != nil {
 		return err
 	}
+	audit, err := s.auditRows(c, e.Slug)
+	if err != nil {
+		return err
+	}
 	page := templates.DashboardPage{Header: s.experimentHeader(c, e, "dashboard"), Stats: dashboardStats(d, e.Definition.Arms()), Notice: n,
-		Arms: e.Definition.Arms()}
+		Arms: e.Definition.Arms(), Previews: d.Previews, Delete: del, Audit: audit}
 	for _, ss := range list {
 		page.Sessions = append(page.Sessions, sessionRow(ss))
 	}
@@ -696,13 +709,16 @@ func formatSeconds(sec float64) string {
 }
 
 func sessionRow(ss storage.SessionSummary) templates.SessionRow {
-	row := templates.SessionRow{Started: when(ss.CreatedAt), Participant: ss.ParticipantRef, Kind: ss.Kind,
+	row := templates.SessionRow{ID: ss.ID, Started: when(ss.CreatedAt), Participant: ss.ParticipantRef, Kind: ss.Kind,
 		Version: ss.Version, Condition: ss.Condition, Status: ss.Status, Trials: ss.Trials, Refresh: "–"}
 	if ss.RefreshHz != nil {
 		row.Refresh = fmt.Sprintf("%.1f Hz", *ss.RefreshHz)
 	}
 	if ss.CompletedAt != nil {
 		row.Completed = when(*ss.CompletedAt)
+	}
+	if ss.Preview {
+		row.Kind += " (preview)"
 	}
 	if row.Participant == "" && ss.Mechanism != nil {
 		row.Participant = "model: " + *ss.Mechanism

@@ -41,6 +41,10 @@ func (s *Server) pageRoutes(mw ...echo.MiddlewareFunc) {
 	e.GET("/researcher/experiments/:slug/definition.json", s.definitionDownload, mw...)
 	e.GET("/researcher/experiments/:slug/versions", s.versionsPage, mw...)
 	e.POST("/researcher/experiments/:slug/status", s.statusSubmit, mw...)
+	// Study hygiene (workspace_hygiene.go).
+	e.POST("/researcher/experiments/:slug/preview", s.previewSubmit, mw...)
+	e.POST("/researcher/experiments/:slug/previews/delete", s.deletePreviewsSubmit, mw...)
+	e.POST("/researcher/experiments/:slug/delete-data", s.deleteDataSubmit, mw...)
 }
 
 // pairRefSize is the stimulus size a pair's previews assume: the default

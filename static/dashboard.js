@@ -92,8 +92,9 @@ function renderSessions(list) {
     "sessions",
     list.slice(0, RECENT).map((s) => [
       when(s.created_at),
+      s.session_id,
       s.participant_id || (s.model_mechanism ? `model: ${s.model_mechanism}` : ""),
-      s.participant_kind,
+      s.participant_kind + (s.preview ? " (preview)" : ""),
       s.version,
       s.condition,
       s.status,

@@ -1,44 +1,38 @@
-// The participant's runner for a McCollough study (DESIGN.md §5).
-//
-// The server renders every screen (templ). This module only
-//   - runs the clock: ONE requestAnimationFrame loop drives all drawing, and
-//     durations become frame counts at the refresh rate measured here;
-//   - reads the input: keys, buttons (mouse, touch, keyboard);
-//   - keeps the send queue: every answer goes to localStorage first and is
-//     PUT until the server acknowledges it;
-//   - walks the steps of the session's plan, fetching each step's fragment
-//     (HTML carrying its schedule as JSON data) when the step begins.
-// No framework and no build step; the CSP allows no inline script or eval.
-//
-// For tests and assistive styling, <body> carries data-state (the screen or
-// trial state) and data-trial (the trial index being shown).
+// The participant's runner for a McCollough study (DESIGN.md §5). The
+// server renders every screen; this module runs the clock (ONE
+// requestAnimationFrame loop; durations are frame counts at the measured
+// refresh rate), reads the input, keeps the send queue (localStorage first,
+// PUT until acknowledged) and walks the plan's steps, fetching each step's
+// fragment (HTML with its schedule as JSON). No framework, no build step,
+// no inline script. <body> carries data-state and data-trial (tests, styling).
 
 const API = '/api/v1';
 const boot = JSON.parse(document.getElementById('boot').textContent);
 const params = Object.fromEntries(new URLSearchParams(location.search));
-// The participant's id, as the server picks it (experiments.ParticipantRef).
+// As experiments.ParticipantRef picks it.
 const pid = params.PROLIFIC_PID || params.pid || params.PID || params.participant || params.participant_id || '';
 
-// ---------------------------------------------------------------- helpers
+// ---- helpers
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const never = () => new Promise(() => {}); // the page stops here
 const round1 = (x) => Math.round(x * 10) / 10;
 const clicked = (el) => new Promise((resolve) => el.addEventListener('click', resolve, { once: true }));
 
 function setState(state, trial = '') {
   document.body.dataset.state = state;
   document.body.dataset.trial = trial;
+  $('#withdraw').hidden = /^(finish|ended|declined|withdraw)/.test(state);
 }
 
-// show makes one screen (a <section data-screen>) visible. While a pattern
-// phase runs the page turns into a dark stage (body.running).
+// show makes one <section data-screen> visible; a running phase is a dark stage.
 function show(id, running = false) {
   for (const s of document.querySelectorAll('#app > [data-screen]')) s.hidden = s.id !== id;
   document.body.classList.toggle('running', running);
   if (!running) {
     scrollTo(0, 0);
-    // Move focus to the new heading so screen readers announce the screen.
+    // Screen readers announce the new screen.
     $(`#${id} h1`)?.focus();
   }
 }
@@ -53,7 +47,6 @@ const store = {
     try { return JSON.parse(localStorage.getItem(key)); } catch { return null; }
   },
   set(key, value) {
-    // A full or disabled storage only costs durability across reloads.
     try { localStorage.setItem(key, JSON.stringify(value)); } catch { /* keep going */ }
   },
   del(key) {
@@ -61,11 +54,9 @@ const store = {
   },
 };
 
-// ---------------------------------------------------------------- network
+// ---- network
 
-// The banner tells the participant when the server cannot be reached; the
-// answers wait on the device meanwhile. It stays up while any sender (the
-// queue, a page request, an image) is failing.
+// The banner is up while any sender (queue, page request, image) fails.
 const net = {
   failing: new Set(),
   report(sender, ok) {
@@ -77,10 +68,10 @@ const net = {
   },
 };
 
-// backoff is the wait before retry number attempt: exponential, capped at
-// about 10 s, jittered so that many participants don't retry in lockstep.
+// backoff: exponential, capped at ~10 s, jittered (no retrying in lockstep).
 const backoff = (attempt) => Math.min(10000, 400 * 2 ** attempt) * (0.75 + Math.random() / 2);
 const retryable = (status) => status >= 500 || status === 408 || status === 429;
+const gone = (r) => r.status === 401 || r.status === 404;
 
 // request sends one HTTP request. It rejects only when the network fails.
 async function request(method, path, { body, token, accept = 'application/json' } = {}) {
@@ -99,8 +90,8 @@ async function request(method, path, { body, token, accept = 'application/json' 
   return { status: res.status, ok: res.ok, data, text };
 }
 
-// reliably retries network failures and server errors for ever (with the
-// banner up) and returns any other answer for the caller to judge.
+// reliably retries network failures and server errors for ever and returns
+// any other answer.
 async function reliably(method, path, opts) {
   for (let attempt = 0; ; attempt++) {
     try {
@@ -115,13 +106,11 @@ async function reliably(method, path, opts) {
   }
 }
 
-// ---------------------------------------------------------------- clock
+// ---- clock
 
-// The clock is the page's one requestAnimationFrame loop. Code that draws
-// awaits clock.frame(): the promise resolves inside the frame's callback, so
-// the code after the await (a microtask) draws into that very frame, and
-// the frame's timestamp is the onset of what it draws. The loop idles when
-// a frame passes with nobody waiting (text screens, a pending answer).
+// Code that draws awaits clock.frame(): it resolves inside the frame's
+// callback, so the code after the await draws into that very frame, whose
+// timestamp is its onset. The loop idles when nobody waits.
 const clock = {
   period: 1000 / 60, // ms per refresh; set from the screen check
   waiters: [],
@@ -133,8 +122,6 @@ const clock = {
       this.running = false;
       return;
     }
-    // Ask for the next frame before resolving: the awaiting code runs after
-    // this callback returns and will want it.
     requestAnimationFrame((t) => this.tick(t));
     for (const resolve of waiters) resolve(ts);
   },
@@ -145,21 +132,17 @@ const clock = {
     }
     return new Promise((resolve) => this.waiters.push(resolve));
   },
-  // frames converts a duration to a whole number of refreshes (at least 1).
   frames(ms) {
     return Math.max(1, Math.round(ms / this.period));
   },
-  // elapsed counts refreshes between two frame timestamps. Counting from
-  // timestamps rather than callbacks keeps durations right when the browser
-  // skips a callback (a dropped frame).
+  // Refreshes between two timestamps (right also across dropped frames).
   elapsed(ts, since) {
     return Math.round((ts - since) / this.period);
   },
 };
 
-// measureRefresh times n frame intervals. Those near the median are the
-// regular ones and give the rate; how many are irregular, and the spread,
-// say whether the display's timing can be trusted.
+// measureRefresh: the intervals near the median give the rate; the share
+// of irregular ones and the spread say whether the timing can be trusted.
 async function measureRefresh(n = 90) {
   let prev = await clock.frame();
   for (let i = 0; i < 5; i++) prev = await clock.frame(); // let the page settle
@@ -172,8 +155,7 @@ async function measureRefresh(n = 90) {
   const median = [...iv].sort((a, b) => a - b)[n >> 1];
   const mean = iv.reduce((a, b) => a + b, 0) / n;
   const sd = Math.sqrt(iv.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
-  // The period is the mean of the regular intervals (timestamps are coarse,
-  // 0.1 ms or worse, so one median interval is not precise enough).
+  // The mean of the regular intervals (timestamps are coarse).
   const regular = iv.filter((x) => Math.abs(x - median) <= 0.25 * median);
   const period = regular.reduce((a, b) => a + b, 0) / regular.length;
   return {
@@ -182,35 +164,33 @@ async function measureRefresh(n = 90) {
   };
 }
 
-// ---------------------------------------------------------------- input
+// ---- input
 
-// input.handler receives the participant's actions while a trial runs:
-// (kind, value, time) with kind answer|left|right|confirm and time on the
-// same clock as the frame timestamps. It returns false for an action it
-// ignores, leaving the key to the browser.
+// input.handler(kind, value, time) gets the actions while a trial runs
+// (answer|left|right|confirm|pick; time on the frames' clock); false
+// leaves the key to the browser.
 const input = {
   handler: null,
   init() {
     addEventListener('keydown', (e) => {
-      if (!this.handler || e.repeat || e.altKey || e.ctrlKey || e.metaKey) return;
+      if (!this.handler || e.repeat || e.altKey || e.ctrlKey || e.metaKey || $('#withdraw-dialog').open) return;
       const action = keyAction(e.key);
       if (!action) return;
-      // The slider moves itself with the arrow keys; don't move it twice.
       if ((action[0] === 'left' || action[0] === 'right') && e.target.type === 'range') return;
       if (this.handler(action[0], action[1], eventTime(e)) !== false) e.preventDefault();
     });
-    // A button's answer counts from the moment it was pressed (pointerdown),
-    // not from its release (click), which may come much later on a touch screen.
+    // A button's answer counts from pointerdown, not the (later) click.
     document.addEventListener('pointerdown', (e) => {
       const b = e.target.closest('button');
       if (b) b.downAt = eventTime(e);
     }, true);
     document.addEventListener('click', (e) => {
-      const b = e.target.closest('[data-response], [data-confirm]');
+      const b = e.target.closest('[data-response], [data-confirm], [name=pick]');
       if (!b || !this.handler) return;
       const t = b.downAt && eventTime(e) - b.downAt < 5000 ? b.downAt : eventTime(e);
       b.downAt = 0;
-      this.handler(b.dataset.response ? 'answer' : 'confirm', b.dataset.response, t);
+      const r = b.dataset.response;
+      this.handler(r ? 'answer' : b.name === 'pick' ? 'pick' : 'confirm', r || +b.value, t);
     });
   },
 };
@@ -223,18 +203,15 @@ function keyAction(key) {
     case 'ArrowRight': return ['right'];
     case 'Enter': return ['confirm'];
   }
-  return null;
+  return /^[1-9]$/.test(key) ? ['pick', key - 1] : null;
 }
 
-// eventTime: an event's timeStamp is on the performance.now() clock, as the
-// frame timestamps are, and closer to the key press than now().
 const eventTime = (e) => (e.timeStamp > 0 ? e.timeStamp : performance.now());
 
-// ---------------------------------------------------------------- queue
+// ---- queue
 
 // SendQueue keeps unacknowledged trials and events in localStorage and
-// sends them one at a time (trials in index order: a staircase needs its
-// answers in order) until the server acknowledges each.
+// sends them one at a time, trials in index order (staircases need it).
 class SendQueue {
   constructor(session) {
     this.session = session;
@@ -251,7 +228,14 @@ class SendQueue {
   }
 
   save() {
-    store.set(this.key, { trials: this.trials, events: this.events, seq: this.seq });
+    if (!this.dead) store.set(this.key, { trials: this.trials, events: this.events, seq: this.seq });
+  }
+
+  clear() {
+    this.dead = true;
+    this.trials = {};
+    this.events = [];
+    store.del(this.key);
   }
 
   trial(index, body) {
@@ -274,8 +258,7 @@ class SendQueue {
     return Object.keys(this.trials).length === 0 && this.events.length === 0;
   }
 
-  // drain resolves once everything queued so far is acknowledged. It retries
-  // at once: the participant is waiting.
+  // drain: everything queued is acknowledged (retrying at once).
   drain() {
     if (this.empty) return Promise.resolve();
     const done = new Promise((resolve) => this.waiters.push(resolve));
@@ -313,8 +296,7 @@ class SendQueue {
     for (const resolve of waiters) resolve();
   }
 
-  // sendOne sends the lowest trial, else a batch of events. It returns true
-  // when the server took the item (or refused it for good), false to retry.
+  // sendOne: true when the server took the item (or refused it for good).
   async sendOne() {
     const { id, token } = this.session;
     const index = Object.keys(this.trials).map(Number).sort((a, b) => a - b)[0];
@@ -330,14 +312,13 @@ class SendQueue {
       return false;
     }
     if (retryable(r.status)) return false;
-    if (r.status === 401 || r.status === 404) {
+    if (gone(r)) {
       this.dead = true;
       sessionLost();
       return false;
     }
     if (index !== undefined) {
       if (!r.ok) {
-        // Invalid or conflicting: resending cannot help. Keep a trace.
         this.events.push({ seq: this.seq++, kind: 'trial_rejected', t_ms: round1(performance.now()),
           data: { index, status: r.status, error: String(r.data?.error || '').slice(0, 300) } });
       }
@@ -359,26 +340,22 @@ function logEvent(kind, data = {}) {
   else early.push([kind, data]);
 }
 
-// ---------------------------------------------------------------- stage
+// ---- stage
 
-// makeStage draws on a canvas whose backing store is size_px square and
-// whose CSS size is size_px / devicePixelRatio: one image pixel is one
-// device pixel.
+// makeStage: the canvas is size_px square, and size_px / devicePixelRatio
+// in CSS: one image pixel per device pixel.
 function makeStage(canvas, size) {
   canvas.width = canvas.height = size;
   const ctx = canvas.getContext('2d', { alpha: false });
   const bg = '#141416';
-  // fit sets the CSS size (it never touches the backing store, which would
-  // clear the canvas): on start, and whenever the window changes.
   const fit = () => {
     const dpr = devicePixelRatio || 1;
     const css = size / dpr;
     canvas.style.width = canvas.style.height = `${css}px`;
-    // On a short screen the answers go beside the pattern, not below it.
+    // A short screen: the answers go beside the pattern.
     canvas.parentElement.classList.toggle('side', css + 170 > innerHeight && innerWidth > css + 200);
     canvas.style.transform = '';
-    // Centring can put the canvas on a fractional device pixel, which would
-    // resample the pattern; shift it onto the pixel grid.
+    // Onto the device pixel grid (no resampling).
     const r = canvas.getBoundingClientRect();
     const dx = Math.round(r.left * dpr) / dpr - r.left;
     const dy = Math.round(r.top * dpr) / dpr - r.top;
@@ -386,8 +363,7 @@ function makeStage(canvas, size) {
     ctx.imageSmoothingEnabled = false;
   };
   currentStage = { fit };
-  // Text next to the canvas (prompt, progress, countdown) can change height
-  // and move it off the pixel grid again: snap whenever it does.
+  // Text beside it can move it off the grid again.
   const ro = new ResizeObserver(() => fit());
   for (const el of canvas.parentElement.children) if (el !== canvas) ro.observe(el);
   return {
@@ -399,8 +375,7 @@ function makeStage(canvas, size) {
     image(img) {
       ctx.drawImage(img, 0, 0, size, size);
     },
-    // fixation draws a cross at (x, y) px from the centre, dark-edged so it
-    // shows on light and dark stripes alike.
+    // A dark-edged cross at (x, y) px from the centre.
     fixation(x = 0, y = 0) {
       const dpr = devicePixelRatio || 1;
       const arm = Math.round(7 * dpr), w = Math.max(2, Math.round(2 * dpr));
@@ -417,8 +392,7 @@ function makeStage(canvas, size) {
 let currentStage = null;
 addEventListener('resize', () => currentStage?.fit());
 
-// Images are preloaded AND decoded before a phase starts, so drawing one
-// never waits for the network or the decoder.
+// Images are preloaded AND decoded before a phase starts.
 const images = new Map();
 
 function loadImage(url, { retry = true } = {}) {
@@ -443,13 +417,13 @@ function loadImage(url, { retry = true } = {}) {
       }
     })();
     images.set(url, p);
-    // Keep the decoded image itself too, for synchronous use in a frame.
+    // For synchronous use in a frame.
     p.then((img) => { p.img = img; }, () => {});
   }
   return p;
 }
 
-// ---------------------------------------------------------------- page events
+// ---- page events
 
 let activeInduction = null; // set while an induction plays: { pause(reason), back() }
 
@@ -466,9 +440,7 @@ function watchPage() {
   });
 }
 
-// enterFullscreen asks for full screen (it must run soon after a click).
-// A refusal (headless browsers, iPhones, a participant saying no) is
-// recorded and the study goes on.
+// enterFullscreen (soon after a click): a refusal is recorded, the study goes on.
 async function enterFullscreen() {
   if (document.fullscreenElement) return true;
   const el = document.documentElement;
@@ -490,12 +462,12 @@ function exitFullscreen() {
   if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
 }
 
-// ---------------------------------------------------------------- session
+// ---- session
 
 let session = null; // { id, token, plan, stored: Set, rec }
 
 function recordKey() {
-  return `mccollough:${boot.slug}:${pid}`;
+  return `mccollough:${boot.slug}:${boot.preview ? '(preview)' : pid}`;
 }
 
 function saveRecord() {
@@ -505,7 +477,6 @@ function saveRecord() {
 const isDone = (index) => session.stored.has(index) || queue.has(index);
 
 // sessionLost: the server no longer knows this session (or its token).
-// Starting again is the only way on.
 function sessionLost() {
   store.del(recordKey());
   fatal('This session could not be found on the server. Please reload the page to start again.');
@@ -520,17 +491,16 @@ function fatal(text) {
   setState('error');
 }
 
-// loadStep fetches a step's fragment, puts it in place of #step and returns
-// it with its JSON data.
+// loadFragment puts a fragment in place of #step; it returns it with its JSON data.
 async function loadFragment(path) {
   const r = await reliably('GET', path, { token: session.token, accept: 'text/html' });
-  if (r.status === 401 || r.status === 404) {
+  if (gone(r)) {
     sessionLost();
-    return new Promise(() => {}); // the page stops here
+    return never();
   }
   if (!r.ok) {
     fatal(`The server could not prepare the next screen (error ${r.status}).`);
-    return new Promise(() => {});
+    return never();
   }
   const doc = new DOMParser().parseFromString(r.text, 'text/html');
   const section = document.adoptNode(doc.getElementById('step'));
@@ -542,21 +512,27 @@ async function loadFragment(path) {
 
 const loadStep = (step) => loadFragment(`/s/${boot.slug}/sessions/${session.id}/steps/${step.index}`);
 
-// ---------------------------------------------------------------- screens before the session
+// ---- screens before the session
 
 async function consent() {
   show('consent');
   setState('consent');
-  $('#consent-no').addEventListener('click', () => {
-    $('#consent-declined').hidden = false;
-    for (const b of document.querySelectorAll('#consent button')) b.disabled = true;
-    setState('declined');
-  });
+  $('#consent-no').addEventListener('click', declined);
   await clicked($('#consent-yes'));
 }
 
-// screenCheck: full screen, refresh rate, pixel ratio, window size. It
-// returns the experiments.ScreenInfo for the session.
+// declined: not taking part (any more), before a session exists.
+function declined() {
+  quit = true;
+  show('consent');
+  $('#consent-declined').hidden = false;
+  for (const b of document.querySelectorAll('#consent button')) b.disabled = true;
+  setState('declined');
+}
+let quit = false;
+
+// screenCheck: full screen, refresh rate, pixel ratio, window (the study's
+// rule) and pointer; it returns the experiments.ScreenInfo.
 async function screenCheck() {
   show('screen-check');
   setState('screen-check');
@@ -571,8 +547,17 @@ async function screenCheck() {
     const m = await measureRefresh();
     const dpr = devicePixelRatio || 1;
     const viewport = { width: Math.round(innerWidth), height: Math.round(innerHeight) };
-    let problem = '';
-    if (m.hz < 50) {
+    const pointer = ['fine', 'coarse'].find((p) => matchMedia(`(pointer: ${p})`).matches) || 'none';
+    const rule = boot.screen;
+    let problem = '', state = 'screen-fail';
+    if (rule && (viewport.width < rule.min_width || viewport.height < rule.min_height)) {
+      problem = `This study needs a browser window of at least ${rule.min_width} × ${rule.min_height} pixels, and yours is ` +
+        `${viewport.width} × ${viewport.height}. Please make the window larger (or allow full screen) and try again, or switch to a computer with a larger screen.`;
+      state = 'screen-small';
+    } else if (rule?.desktop_only && pointer === 'coarse') {
+      problem = 'This study needs a computer with a mouse or trackpad, not a phone or tablet. Please open the same link on a computer.';
+      state = 'screen-small';
+    } else if (m.hz < 50) {
       problem = `Your screen refreshes ${Math.round(m.hz)} times a second, but this study needs at least 50. ` +
         'If your device has a power-saving mode, please turn it off (or plug in a laptop), or use another device, and try again.';
     } else if (!m.stable) {
@@ -582,26 +567,29 @@ async function screenCheck() {
       problem = 'The browser window is too small to show the patterns at their exact size. ' +
         'Please make the window larger (or allow full screen), and try again.';
     }
-    logEvent('screen_check', { hz: round1(m.hz), sd_ms: round1(m.sd), dpr, viewport, fullscreen, ok: !problem });
+    logEvent('screen_check', { hz: round1(m.hz), sd_ms: round1(m.sd), dpr, viewport, pointer, fullscreen, ok: !problem });
     button.disabled = false;
     if (!problem) {
       clock.period = m.period;
       status.textContent = 'All set.';
       return {
         refresh_hz: Math.round(m.hz * 100) / 100, refresh_sd_ms: Math.round(m.sd * 100) / 100,
-        device_pixel_ratio: dpr, viewport,
+        device_pixel_ratio: dpr, viewport, pointer,
       };
     }
     status.textContent = problem;
     button.textContent = 'Try again';
-    setState('screen-fail');
+    setState(state);
   }
 }
 
+let creating = null; // the request creating the session
+
 async function createSession(screen) {
+  if (quit) return never();
   message('Starting your session…');
   setState('creating');
-  const r = await reliably('POST', `${API}/studies/${encodeURIComponent(boot.slug)}/sessions`, { body: { params, screen } });
+  const r = await (creating = reliably('POST', `${API}/studies/${encodeURIComponent(boot.slug)}/sessions`, { body: { params, screen } }));
   if (r.status === 404) return fatal('This study has just closed, so a new session cannot start. Thank you for your interest.');
   if (!r.ok) {
     const detail = r.data?.fields?.map((f) => `${f.field}: ${f.error}`).join('; ') || r.data?.error || `error ${r.status}`;
@@ -613,7 +601,8 @@ async function createSession(screen) {
   };
   saveRecord();
   startQueue();
-  return true;
+  // The server checks the screen too.
+  return r.data.status === 'screened_out' ? showEnded() : true;
 }
 
 function startQueue() {
@@ -622,17 +611,26 @@ function startQueue() {
   queue.kick();
 }
 
-// ---------------------------------------------------------------- resuming
+// ---- resuming
 
-// resume continues a stored session after a reload or a reopened link, at
-// the first step whose answers are not all stored (or queued here).
+// resume continues a session after a reload or a reopened link, at the
+// first step whose answers are not all stored (or queued).
 async function resume(rec, state) {
   session = { id: rec.id, token: rec.token, plan: state.plan, stored: new Set(state.stored), rec };
   rec.inductions ||= {};
   rec.started ||= {};
-  startQueue();
   if (state.status === 'complete') return showFinished(false);
+  if (/withdrawn|screened_out/.test(state.status)) return showEnded();
   if (state.status !== 'started') return fatal('This session has ended. Thank you for taking part.');
+  startQueue();
+  if (rec.fresh) {
+    // A preview begins with the consent, as participants do.
+    delete rec.fresh;
+    await consent();
+    rec.hz = (await screenCheck()).refresh_hz;
+    saveRecord();
+    return runFrom(afterCheck());
+  }
   message('Checking your screen…');
   setState('loading');
   const m = await measureRefresh(60);
@@ -653,6 +651,7 @@ function resumePoint() {
   const steps = session.plan.steps;
   const progress = (i) => steps.some((s) => s.index >= i && (stepTrials(s).some(isDone) || session.rec.inductions[s.index]));
   for (const s of steps) {
+    if (s.kind === 'screening' && !progress(s.index + 1)) return s.index;
     if (s.kind === 'instructions' && !progress(s.index)) return s.index;
     if (s.kind === 'test' && !s.optional && !progress(s.index + 1)) {
       // A staircase block reserves more slots than it may use: runTest asks
@@ -666,15 +665,21 @@ function resumePoint() {
 }
 
 function stepTrials(step) {
-  if (step.kind !== 'test') return [];
+  if (step.kind !== 'test' && step.kind !== 'screening') return [];
   return Array.from({ length: step.trial_count }, (_, k) => step.first_trial + k);
 }
 
-// ---------------------------------------------------------------- the steps
+// ---- the steps
+
+const afterCheck = () => session.plan.steps.findIndex((s) => s.kind === 'screen_check') + 1;
 
 async function runFrom(index) {
   for (const step of session.plan.steps.slice(index)) {
+    longStep(step.kind !== 'instructions' && step.kind !== 'debrief');
     switch (step.kind) {
+      case 'screening':
+        await runScreening(step);
+        break;
       case 'instructions':
         await instructions(step);
         break;
@@ -688,6 +693,7 @@ async function runFrom(index) {
         break;
       case 'debrief':
         if (await debrief(step)) {
+          longStep(true);
           await runInduction(session.plan.steps.find((s) => s.kind === 'induction' && s.phase === 'reversal'));
         }
         return finish();
@@ -702,8 +708,7 @@ async function instructions(step) {
   await clicked($('[data-next]', root));
 }
 
-// begin waits for the participant to start a phase; the click also lets
-// the page (re-)enter full screen.
+// begin waits for the Start click, which may also (re-)enter full screen.
 async function begin(root, state, stage) {
   const start = $('[data-next]', root);
   $('[data-loading]', root).textContent = '';
@@ -719,8 +724,8 @@ async function begin(root, state, stage) {
   stage.blank();
 }
 
-// A test block: constant stimuli and adjustment run the planned trials not
-// yet done; a staircase asks the server for each next trial.
+// A test block: the planned trials not yet done; a staircase asks the
+// server for each next trial.
 async function runTest(step) {
   const staircase = step.method === 'staircase';
   let next = null;
@@ -760,10 +765,10 @@ async function runTest(step) {
     for (let k = 1; !next.done; k++) {
       ui.progress.textContent = `Pattern ${k}`;
       const t = next.trial;
-      const body = await twoAFC(ui, t, await loadImage(t.stimulus_url), phaseStart, data.fixation_ms);
+      const body = skip.on ? autoBody(t) : await twoAFC(ui, t, await loadImage(t.stimulus_url), phaseStart, data.fixation_ms);
       tally(body);
       queue.trial(t.index, body);
-      // The next tint depends on this answer: it must be stored first.
+      // The next tint depends on this answer.
       await queue.drain();
       next = await nextStaircase(step);
     }
@@ -771,7 +776,9 @@ async function runTest(step) {
     for (const [k, t] of todo.entries()) {
       ui.progress.textContent = `${k + 1} of ${todo.length}`;
       let body;
-      if (step.method === 'adjustment') {
+      if (skip.on) {
+        body = autoBody(t);
+      } else if (step.method === 'adjustment') {
         body = await adjust(ui, t, data, phaseStart);
       } else {
         body = await twoAFC(ui, t, await loadImage(t.stimulus_url), phaseStart, data.fixation_ms);
@@ -788,31 +795,104 @@ async function runTest(step) {
 async function nextStaircase(step) {
   await queue.drain();
   const r = await reliably('GET', `${API}/sessions/${session.id}/next?block=${step.block}`, { token: session.token });
-  if (r.status === 401 || r.status === 404) {
+  if (gone(r)) {
     sessionLost();
-    return new Promise(() => {});
+    return never();
   }
   if (!r.ok) {
     fatal(`The next pattern could not be prepared (error ${r.status}).`);
-    return new Promise(() => {});
+    return never();
   }
   return r.data;
 }
 
-// waitFrames lets n refreshes pass from frame timestamp since and returns
-// the timestamp of the frame that ends them.
+// runScreening: the colour check. Each trial shows its patches side by
+// side, the tinted one at position target; the server then scores the
+// stored answers: passed goes on, failed ends the session kindly.
+async function runScreening(step) {
+  if (!stepTrials(step).every(isDone)) {
+    const { root, data } = await loadStep(step);
+    setState('loading');
+    const todo = data.trials.filter((t) => !isDone(t.index));
+    await Promise.all(todo.flatMap((t) => [loadImage(t.stimulus_url), loadImage(t.neutral_url)]));
+    $('[data-loading]', root).hidden = true;
+    $('[data-run]', root).hidden = false;
+    const box = $('[data-patches]', root);
+    const el = (tag, props, ...kids) => {
+      const e = Object.assign(document.createElement(tag), props);
+      e.append(...kids);
+      return e;
+    };
+    const phaseStart = await clock.frame();
+    for (const [k, t] of todo.entries()) {
+      $('[data-progress]', root).textContent = `${k + 1} of ${todo.length}`;
+      const imgs = Array.from({ length: t.patches }, (_, i) => el('img', { alt: '', src: i === t.target ? t.stimulus_url : t.neutral_url }));
+      box.replaceChildren(...imgs.map((img, i) => el('button', { type: 'button', name: 'pick', value: i }, img,
+        el('span', { className: 'visually-hidden', textContent: 'Patch ' }), el('kbd', { textContent: i + 1 }))));
+      await Promise.all(imgs.map((img) => img.decode().catch(() => {})));
+      let answered;
+      const answer = new Promise((resolve) => { answered = resolve; });
+      skip.hook = () => answered({ value: t.target }); // a preview passes
+      input.handler = (kind, value, time) => kind === 'pick' && value < t.patches && !answered({ value, time });
+      box.classList.remove('blank');
+      const onset = await clock.frame();
+      setState('screening', t.index);
+      if (skip.on) skip.hook();
+      const a = await answer;
+      input.handler = skip.hook = null;
+      box.classList.add('blank');
+      queue.trial(t.index, {
+        response: a.value, tint: t.tint, rt_ms: round1(Math.max(0, (a.time ?? onset) - onset)), onset_ms: round1(onset - phaseStart),
+        intended_ms: 0, measured_ms: 0, frames: 0, dropped_frames: 0,
+      });
+      await sleep(300);
+    }
+  }
+  message('Checking your answers…');
+  setState('loading');
+  await queue.drain();
+  const r = await reliably('POST', `${API}/sessions/${session.id}/screening`, { token: session.token });
+  if (r.status === 409 && r.data?.details?.missing) {
+    const st = await reliably('GET', `${API}/sessions/${session.id}`, { token: session.token });
+    if (st.ok) session.stored = new Set(st.data.stored);
+    return runScreening(step);
+  }
+  if (gone(r)) return sessionLost();
+  if (!r.ok) return fatal(`The colour check could not be scored (error ${r.status}).`);
+  if (!r.data.passed) return showEnded();
+  logEvent('screening_end', r.data);
+}
+
+// A preview's skip-ahead ends an induction, and answers the rest of a test
+// block at random (the colour check: rightly).
+const skip = { on: false, hook: null };
+const coin = () => (Math.random() < 0.5 ? 'red' : 'green');
+
+function longStep(on) {
+  skip.on = false;
+  const b = $('#skip');
+  if (b) b.hidden = !on;
+}
+
+function autoBody(t) {
+  const adjust = t.method === 'adjustment', tint = adjust ? t.start_tint : t.tint;
+  return { response: adjust ? tint : coin(), tint, rt_ms: 0, onset_ms: 0, intended_ms: adjust ? 0 : t.duration_ms,
+    measured_ms: 0, frames: 0, dropped_frames: 0 };
+}
+
+// waitFrames lets n refreshes pass from timestamp since; it returns the last.
 async function waitFrames(n, since) {
   let ts = since;
   while (clock.elapsed(ts, since) < n) ts = await clock.frame();
   return ts;
 }
 
-// twoAFC runs one forced-choice trial, all of it frame-locked: fixation,
-// the pattern for duration_ms, then a blank screen and the question. The
-// answer may come from the pattern's onset; RT counts from the onset frame.
+// twoAFC: one frame-locked forced-choice trial: fixation, the pattern for
+// duration_ms, blank and the question. Answers count from the onset frame.
 async function twoAFC(ui, trial, img, phaseStart, fixationMS) {
   let answered;
   const answer = new Promise((resolve) => { answered = resolve; });
+  skip.hook = () => answered({ value: coin() });
   let onset = Infinity;
   input.handler = (kind, value, t) => {
     if (kind === 'left') value = 'red';
@@ -842,13 +922,13 @@ async function twoAFC(ui, trial, img, phaseStart, fixationMS) {
   setState('respond', trial.index);
   ui.prompt.textContent = 'Did the light stripes look reddish or greenish?';
   const a = await answer;
+  skip.hook = null;
   ui.prompt.textContent = '';
   const measured = offset - onset;
   const frames = Math.round(measured / clock.period);
-  // A short blank before the next fixation cross.
   await waitFrames(clock.frames(250), await clock.frame());
   return {
-    response: a.value, tint: trial.tint, rt_ms: round1(a.t - onset), onset_ms: round1(onset - phaseStart),
+    response: a.value, tint: trial.tint, rt_ms: round1((a.t ?? performance.now()) - onset), onset_ms: round1(onset - phaseStart),
     intended_ms: trial.duration_ms, measured_ms: round1(measured), frames, dropped_frames: Math.max(0, frames - shown),
   };
 }
@@ -858,34 +938,30 @@ const tintText = (x) => String(Math.round(x * 1e6) / 1e6);
 const tintURL = (data, pattern, tint) =>
   `${data.stimulus_url}?pattern=${encodeURIComponent(pattern)}&tint=${tintText(tint)}`;
 
-// adjust runs one nulling trial: the pattern stays up while the participant
-// moves its tint in steps (keys or slider) and confirms. The answer is the
-// tint on the screen when they confirm.
+// adjust: one nulling trial; the answer is the tint on the screen when the
+// participant confirms.
 async function adjust(ui, trial, data, phaseStart) {
   const { min_tint: lo, max_tint: hi, step } = trial;
   const clamp = (x) => Math.round(Math.min(hi, Math.max(lo, x)) * 1e6) / 1e6;
   let tint = clamp(trial.start_tint);
   let confirmed = 0;
   let onset = Infinity;
-  // The slider's middle must not mean "neutral", or dragging to the middle
-  // would be an answer: its ends reach a random number of steps past the
-  // tint range (where the tint stays at the bound), so its middle is a
-  // different tint on every trial.
+  // The slider's ends reach a random number of steps past the tint range,
+  // so that its middle is not "neutral".
   const slider = ui.slider;
   const spare = Math.round((hi - lo) / 2 / step);
   const below = Math.floor(Math.random() * (spare + 1));
   Object.assign(slider, { min: lo - below * step, max: hi + (spare - below) * step, step });
   slider.value = tint;
-  // From the keys, the slider follows the tint; from the slider itself, it
-  // stays where it was put (snapping back would show where the range ends).
+  // The slider follows the keys, not the clamp (which would show the range).
   const set = (x, fromSlider = false) => {
     tint = clamp(x);
     if (!fromSlider) slider.value = tint;
-    // Neighbours first, so the next key press finds its image decoded.
     for (const d of [1, -1, 2, -2]) loadImage(tintURL(data, trial.pattern, clamp(tint + d * step)), { retry: false }).catch(() => {});
     loadImage(tintURL(data, trial.pattern, tint), { retry: false }).catch(() => {});
   };
   slider.oninput = () => set(Number(slider.value), true);
+  skip.hook = () => { confirmed = performance.now(); };
   input.handler = (kind, value, t) => {
     if (kind === 'left') set(tint - step);
     else if (kind === 'right') set(tint + step);
@@ -906,11 +982,10 @@ async function adjust(ui, trial, data, phaseStart) {
   while (!confirmed) {
     shown++;
     ts = await clock.frame();
-    // Draw the wanted tint as soon as its image is decoded; until then the
-    // previous one stays up (and is what a confirmation refers to).
+    // The wanted tint once decoded; until then the shown one counts.
     const url = tintURL(data, trial.pattern, tint);
     if (tint !== shownTint && !images.has(url) && shown % 30 === 0) {
-      loadImage(url, { retry: false }).catch(() => {}); // its last load failed: try again, gently
+      loadImage(url, { retry: false }).catch(() => {}); // retry, gently
     }
     const img = tint !== shownTint && images.get(url)?.img;
     if (img) {
@@ -919,22 +994,22 @@ async function adjust(ui, trial, data, phaseStart) {
       document.body.dataset.tint = tintText(shownTint);
     }
   }
-  input.handler = null;
+  input.handler = skip.hook = null;
   slider.oninput = null;
   ui.stage.blank();
   const measured = ts - onset;
   const frames = Math.round(measured / clock.period);
   await waitFrames(clock.frames(400), await clock.frame());
   return {
-    response: shownTint, tint: shownTint, rt_ms: round1(confirmed - onset), onset_ms: round1(onset - phaseStart),
+    response: shownTint, tint: shownTint, rt_ms: round1(Math.max(0, confirmed - onset)), onset_ms: round1(onset - phaseStart),
     intended_ms: 0, measured_ms: round1(measured), frames, dropped_frames: Math.max(0, frames - shown),
   };
 }
 
 const mmss = (s) => `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 
-// runInduction plays an induction step to its end. An interruption longer
-// than restart_after_ms (or a reload) starts it again from the beginning.
+// runInduction: an interruption longer than restart_after_ms (or a
+// reload) starts it again from the beginning.
 async function runInduction(step) {
   const { root, data } = await loadStep(step);
   const ui = {
@@ -979,9 +1054,8 @@ async function pauseScreen(ui, title, text) {
   setState('induction');
 }
 
-// playInduction shows the schedule's frames at their planned times (as
-// frame counts), moves the fixation mark with each frame, and pauses when
-// the page is hidden or leaves full screen.
+// playInduction shows the schedule's frames at their planned frame counts
+// and pauses when the page is hidden or leaves full screen.
 async function playInduction(ui, data) {
   const { frames: plan, duration_ms: total } = data.schedule;
   const starts = plan.map((f) => Math.round(f.start_ms / clock.period));
@@ -1007,7 +1081,6 @@ async function playInduction(ui, data) {
         const at = ts;
         ui.stage.blank();
         k = -1;
-        // Away: until the page was visible again, or else until Continue.
         const away = () => (backAt || performance.now()) - pausedAt;
         const limit = data.restart_after_ms;
         if (away() > limit) {
@@ -1017,15 +1090,15 @@ async function playInduction(ui, data) {
           await pauseScreen(ui, 'Paused',
             `Press Continue to go on. After more than ${Math.round(limit / 1000)} seconds away, this part starts again from the beginning.`);
         }
-        const gone = away();
+        const ms = away();
         pausedAt = backAt = 0;
-        if (gone > limit) return { done: false, away: gone, reason };
-        logEvent('induction_resume', { away_ms: Math.round(gone) });
+        if (ms > limit) return { done: false, away: ms, reason };
+        logEvent('induction_resume', { away_ms: Math.round(ms) });
         ts = await clock.frame();
         t0 += ts - at; // the pause does not count towards the induction
       }
       const e = clock.elapsed(ts, t0);
-      if (e >= end) {
+      if (e >= end || skip.on) {
         ui.stage.blank();
         return { done: true, frames: e, dropped: Math.max(0, e - callbacks), measured: ts - t0 };
       }
@@ -1039,7 +1112,7 @@ async function playInduction(ui, data) {
       }
       callbacks++;
       const secs = Math.ceil(((end - e) * clock.period) / 1000);
-      if (secs !== left) { // text changes once a second, not every frame
+      if (secs !== left) {
         left = secs;
         ui.countdown.textContent = mmss(secs);
         ui.bar.value = e;
@@ -1064,7 +1137,7 @@ async function debrief(step) {
   setState('debrief');
   const choice = await Promise.race([
     clicked($('[data-finish]', root)).then(() => false),
-    offer ? clicked($('[data-reversal]', offer)).then(() => true) : new Promise(() => {}),
+    offer ? clicked($('[data-reversal]', offer)).then(() => true) : never(),
   ]);
   logEvent(choice ? 'reversal_chosen' : 'finish_chosen');
   if (choice) {
@@ -1074,26 +1147,70 @@ async function debrief(step) {
   return choice;
 }
 
-// finish completes the session once every answer is acknowledged; the
-// completion code (and the redirect) only come after the server confirms.
+// finish: the completion code (and redirect) once the server has every answer.
 async function finish() {
   message('Saving your answers…');
   setState('finishing');
   await queue.drain();
   const r = await reliably('POST', `${API}/sessions/${session.id}/complete`, { token: session.token });
-  if (r.ok) return showFinished(true);
+  if (r.ok) return showFinished(!boot.preview);
   const missing = r.status === 409 && r.data?.details?.missing;
   if (missing?.length) {
-    // Some answers never reached the server (this device lost its queue?):
-    // go back to the first step that still needs them.
+    // Back to the first step that still needs answers.
     logEvent('complete_missing', { missing: missing.slice(0, 50) });
     const st = await reliably('GET', `${API}/sessions/${session.id}`, { token: session.token });
     if (st.ok) session.stored = new Set(st.data.stored);
     const step = session.plan.steps.find((s) => stepTrials(s).includes(missing[0]));
     if (step) return runFrom(step.index);
   }
-  if (r.status === 401 || r.status === 404) return sessionLost();
+  if (gone(r)) return sessionLost();
   return fatal(`The session could not be completed (${r.data?.error || `error ${r.status}`}).`);
+}
+
+// showEnded: why a withdrawn or screened-out session stopped (also when its
+// link is reopened); starting again is the participant's choice.
+async function showEnded() {
+  queue?.clear();
+  const { root } = await loadFragment(`/s/${boot.slug}/sessions/${session.id}/ended`);
+  exitFullscreen();
+  setState('ended');
+  $('[data-restart]', root)?.addEventListener('click', () => {
+    store.del(recordKey());
+    location.reload();
+  });
+  return never();
+}
+
+// withdraw (confirmed): the server deletes the session's answers and
+// events, this device its unsent ones; the reload shows the confirmation.
+async function withdraw() {
+  $('#withdraw-dialog').close();
+  input.handler = null;
+  await creating;
+  if (!session) return declined(); // nothing stored yet
+  message('Withdrawing…');
+  setState('withdrawing');
+  queue.clear();
+  const r = await reliably('POST', `${API}/sessions/${session.id}/withdraw`, { token: session.token });
+  if (!r.ok && !gone(r)) return fatal(`Withdrawing failed (error ${r.status}). Please try again.`);
+  location.reload();
+}
+
+function initWithdraw() {
+  const d = $('#withdraw-dialog');
+  $('#withdraw').addEventListener('click', () => {
+    activeInduction?.pause('withdraw_dialog');
+    if (d.showModal) d.showModal();
+    else if (confirm($('#wd-title').textContent)) withdraw();
+  });
+  $('#withdraw-no').addEventListener('click', () => d.close());
+  $('#withdraw-yes').addEventListener('click', withdraw);
+  d.addEventListener('close', () => activeInduction?.back());
+  $('#skip')?.addEventListener('click', () => {
+    skip.on = true;
+    skip.hook?.();
+    logEvent('preview_skip', { state: document.body.dataset.state });
+  });
 }
 
 async function showFinished(redirect) {
@@ -1107,14 +1224,13 @@ async function showFinished(redirect) {
       () => { $('[data-copied]', root).textContent = 'Please copy the code by hand.'; });
   });
   const link = $('[data-redirect]', root);
-  // Leave a moment to see the code; the link is there if the redirect fails.
   if (redirect && link) {
     link.insertAdjacentText('afterend', ' (this happens by itself in a few seconds)');
     setTimeout(() => location.assign(link.href), 3000);
   }
 }
 
-// ---------------------------------------------------------------- start
+// ---- start
 
 function supported() {
   try {
@@ -1136,18 +1252,25 @@ async function main() {
   }
   input.init();
   watchPage();
+  initWithdraw();
   $('#fatal-reload').addEventListener('click', () => location.reload());
+  // A preview's session comes in the fragment: keep it out of the address bar.
+  const hash = boot.preview && /preview=([^.]+)\.(.+)/.exec(location.hash);
+  if (hash) {
+    store.set(recordKey(), { id: hash[1], token: hash[2], fresh: true });
+    history.replaceState(null, '', location.pathname + location.search);
+  }
   const rec = store.get(recordKey());
   if (rec?.id) {
     const r = await reliably('GET', `${API}/sessions/${rec.id}`, { token: rec.token });
     if (r.ok) return resume(rec, r.data);
     store.del(recordKey()); // unknown or not ours any more: start afresh
   }
+  if (boot.preview) return fatal('This preview has ended or was deleted. Start a new one from the experiment’s dashboard.');
   await consent();
   const screen = await screenCheck();
   if (!(await createSession(screen))) return;
-  const first = session.plan.steps.find((s) => s.kind === 'instructions');
-  return runFrom(first.index);
+  return runFrom(afterCheck());
 }
 
 main().catch((err) => {
