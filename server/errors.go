@@ -9,6 +9,7 @@ import (
 
 	"github.com/mccollough/mccollough/experiments"
 	"github.com/mccollough/mccollough/stimuli"
+	"github.com/mccollough/mccollough/storage"
 	"github.com/mccollough/mccollough/templates"
 )
 
@@ -45,7 +46,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, body := s.describe(err, c)
-	if status >= 500 {
+	switch {
+	case status == http.StatusServiceUnavailable:
+		s.log.Warn("database unavailable", "method", c.Request().Method, "path", c.Path(), "err", err)
+	case status >= 500:
 		s.log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
 	}
 	var sendErr error
@@ -89,6 +93,11 @@ func (s *Server) describe(err error, c echo.Context) (int, errorBody) {
 	var fe stimuli.FieldErrors
 	if errors.As(err, &fe) {
 		return http.StatusUnprocessableEntity, bodyOf(experiments.InvalidFields(fe))
+	}
+	if storage.IsUnavailable(err) {
+		// Transient: the runner and scripts retry, and nothing was stored.
+		c.Response().Header().Set("Retry-After", "2")
+		return http.StatusServiceUnavailable, errorBody{Error: "the database is unavailable for a moment: retry shortly", Code: "unavailable"}
 	}
 	if errors.Is(err, c.Request().Context().Err()) && c.Request().Context().Err() != nil {
 		// The client went away; nobody reads this answer.

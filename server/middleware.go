@@ -38,6 +38,8 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			level := slog.LevelInfo
 			switch {
+			case v.Status == 503:
+				level = slog.LevelWarn
 			case v.Status >= 500:
 				level = slog.LevelError
 			case c.Path() == "/healthz" || c.Path() == "/static/*":

@@ -55,6 +55,8 @@ type Options struct {
 	// DieWithParent makes the kernel stop the server if this process dies
 	// (throwaway test clusters; Linux only).
 	DieWithParent bool
+	// Port pins the loopback port; 0 picks a free one at each start.
+	Port int
 }
 
 // Cluster is a running local PostgreSQL server.
@@ -280,9 +282,12 @@ func (c *Cluster) attachOrStart(ctx context.Context) error {
 }
 
 func (c *Cluster) start(ctx context.Context) error {
-	port, err := freePort()
-	if err != nil {
-		return err
+	port := c.opts.Port
+	if port == 0 {
+		var err error
+		if port, err = freePort(); err != nil {
+			return err
+		}
 	}
 	c.port = port
 	args := []string{"-D", c.dir, "-p", strconv.Itoa(port),
