@@ -177,4 +177,3 @@ func TestDatabaseRestartedDuringLoad(t *testing.T) {
 		t.Fatalf("healthz after the restart: %v %v", res, err)
 	}
 }
-
