@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -77,6 +78,12 @@ func (db *DB) CreateSession(ctx context.Context, e Experiment, ns NewSession) (S
 		ParticipantRef: ns.ParticipantRef, Seed: seed, Status: experiments.StatusStarted, Definition: e.Definition}
 	params, _ := json.Marshal(nonNil(ns.Params))
 	screen, _ := json.Marshal(ns.Screen)
+	// Creations of one experiment are serialised by a row lock (on every
+	// replica); queueing them here first keeps a burst of participants from
+	// holding every pooled connection while they wait for that lock, which
+	// would stall everyone's trial writes.
+	unlock := db.lockExperiment(e.ID)
+	defer unlock()
 	err = pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
 		arm, err := chooseArm(ctx, tx, e, ns, seed)
 		if err != nil {
@@ -172,4 +179,13 @@ func nonNil(m map[string]string) map[string]string {
 		return map[string]string{}
 	}
 	return m
+}
+
+// lockExperiment takes this process's lock for creating sessions of an
+// experiment.
+func (db *DB) lockExperiment(id int64) (unlock func()) {
+	m, _ := db.creating.LoadOrStore(id, &sync.Mutex{})
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
 }

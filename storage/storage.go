@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -22,6 +23,8 @@ type DB struct {
 	// plans caches sessions' immutable plans, so recording a trial costs one
 	// round trip.
 	plans *lru.Cache[string, *sessionInfo]
+	// creating holds a *sync.Mutex per experiment id (lockExperiment).
+	creating sync.Map
 }
 
 // Open connects to the database at url and checks that it answers.
@@ -30,8 +33,8 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid database URL: %w", redact(err))
 	}
-	if cfg.MaxConns < 16 {
-		cfg.MaxConns = 16
+	if cfg.MaxConns < 32 {
+		cfg.MaxConns = 32 // the default (4 per CPU) is 8 on a small server: too few for bursts
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"sync"
 	"syscall"
 	"time"
@@ -21,6 +23,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	db.register(fs, env)
 	addr := fs.String("addr", envOr(env, "ADDR", ":8080"), "`address` to listen on (env ADDR)")
 	demo := fs.Bool("demo", true, "publish the built-in studies 'classic' and 'circles-crosses' as open demos if their slugs are free")
+	pprofAddr := fs.String("pprof", "", "serve Go's profiler (net/http/pprof) on this loopback `address`, e.g. 127.0.0.1:6060 (off by default)")
 	workers := fs.Int("workers", 1, "observer runs this replica works on at once (0: none; queued runs wait for a replica that has workers)")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
@@ -28,6 +31,11 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	log, err := db.logger(env)
 	if err != nil {
 		return err
+	}
+	if *pprofAddr != "" {
+		if err := startProfiler(*pprofAddr); err != nil {
+			return err
+		}
 	}
 	// Listen first: a port in use is reported before any database work.
 	l, err := net.Listen("tcp", *addr)
@@ -101,4 +109,26 @@ func displayAddr(a net.Addr) string {
 		}
 	}
 	return a.String()
+}
+
+// startProfiler serves net/http/pprof on its own listener, never on the
+// public address.
+func startProfiler(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usageError{fmt.Sprintf("--pprof %q: %v", addr, err)}
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return usageError{fmt.Sprintf("--pprof %q: the profiler is served on loopback addresses only", addr)}
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return listenError(addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	go func() { _ = http.Serve(l, mux) }()
+	return nil
 }
