@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/yuin/goldmark"
@@ -198,6 +199,15 @@ func (s *Server) finishedFragment(c echo.Context) error {
 		return experiments.Errorf(experiments.Conflict, "the session is not complete yet")
 	}
 	v := templates.FinishedView{Code: st.CompletionCode}
+	if step, ok := followupDue(sess.Plan, st.Stored); ok && st.CompletedAt != nil {
+		after := time.Duration(0)
+		if step.AfterS != nil {
+			after = time.Duration(*step.AfterS * float64(time.Second))
+		}
+		from := st.CompletedAt.Add(after)
+		v.Followup, v.FollowupReady = true, !time.Now().Before(from)
+		v.FollowupFrom = from.UTC().Format("Monday 2 January 2006, 15:04 UTC")
+	}
 	if u := sess.Definition.CompletionURL; u != "" {
 		// As storage.CompleteSession builds it.
 		v.RedirectURL = strings.ReplaceAll(u, "{code}", st.CompletionCode)
@@ -373,4 +383,25 @@ func plural(n int, unit string) string {
 		return "1 " + unit
 	}
 	return strconv.Itoa(n) + " " + unit + "s"
+}
+
+// followupDue finds the plan's follow-up test when none of its trials is
+// stored yet.
+func followupDue(p experiments.Plan, stored []int) (experiments.Step, bool) {
+	have := map[int]bool{}
+	for _, i := range stored {
+		have[i] = true
+	}
+	for _, s := range p.Steps {
+		if s.Kind != experiments.StepTest || s.Phase != experiments.PhaseFollowup || s.TestBlock == nil {
+			continue
+		}
+		for i := s.FirstTrial; i < s.FirstTrial+s.TrialCount; i++ {
+			if have[i] {
+				return s, false
+			}
+		}
+		return s, true
+	}
+	return experiments.Step{}, false
 }

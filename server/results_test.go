@@ -72,7 +72,7 @@ func simDefinition(slug string, repeats int, tints []float64) experiments.Defini
 func TestResultsThroughTheAPI(t *testing.T) {
 	ts := newTestServer(t)
 	token := ts.researcher("sim@example.org")
-	wantStatus(t, ts.do(http.MethodPost, "/api/v1/experiments", simDefinition("sim", 4, experiments.DefaultTints()), auth(token)...), http.StatusCreated)
+	wantStatus(t, ts.do(http.MethodPost, "/api/v1/experiments", simDefinition("sim", 8, experiments.DefaultTints()), auth(token)...), http.StatusCreated)
 	wantStatus(t, ts.do(http.MethodPatch, "/api/v1/experiments/sim", `{"status": "open"}`, auth(token)...), http.StatusOK)
 	const n, effect = 16, 4.0
 	truth := map[string]observer{}
@@ -105,6 +105,9 @@ func TestResultsThroughTheAPI(t *testing.T) {
 		t.Fatalf("p = %v for a clear effect", ce.P)
 	}
 	// Each participant's baseline PSEs are recovered; on average within 1 a*.
+	// (72 trials per fit: the best possible SD is about 0.7 a*, so the mean
+	// absolute error is about 0.55 a*. The plans' seeds are random here, as
+	// for any participant, so the margin matters.)
 	var errSum float64
 	var fits int
 	for _, p := range g.Participants {
@@ -165,7 +168,7 @@ func TestResultsThroughTheAPI(t *testing.T) {
 	if desc["@type"] != "Dataset" || len(desc["variableMeasured"].([]any)) != len(storage.ExportColumns) {
 		t.Fatalf("dataset_description %v", desc)
 	}
-	if lines := bytes.Count(files["sim/data/study-sim_data.csv"], []byte("\n")); lines != 1+n*2*9*4*2 {
+	if lines := bytes.Count(files["sim/data/study-sim_data.csv"], []byte("\n")); lines != 1+n*2*9*8*2 {
 		t.Fatalf("data file has %d lines", lines)
 	}
 }

@@ -1223,6 +1223,18 @@ async function showFinished(redirect) {
       () => { $('[data-copied]', root).textContent = 'Copied.'; },
       () => { $('[data-copied]', root).textContent = 'Please copy the code by hand.'; });
   });
+  const ret = $('[data-return]', root);
+  if (ret) ret.textContent = `${location.origin}${location.pathname}${location.search}#resume=${session.id}.${session.token}`;
+  const followup = $('[data-followup]', root);
+  if (followup) {
+    // The later visit: the follow-up retest, then this page again.
+    await clicked(followup);
+    if (!queue) startQueue();
+    logEvent('followup_start');
+    await runTest(session.plan.steps.find((s) => s.phase === 'followup' && s.kind === 'test'));
+    await queue.drain();
+    return showFinished(false);
+  }
   const link = $('[data-redirect]', root);
   if (redirect && link) {
     link.insertAdjacentText('afterend', ' (this happens by itself in a few seconds)');
@@ -1254,10 +1266,11 @@ async function main() {
   watchPage();
   initWithdraw();
   $('#fatal-reload').addEventListener('click', () => location.reload());
-  // A preview's session comes in the fragment: keep it out of the address bar.
-  const hash = boot.preview && /preview=([^.]+)\.(.+)/.exec(location.hash);
-  if (hash) {
-    store.set(recordKey(), { id: hash[1], token: hash[2], fresh: true });
+  // A preview's session, or a return link's, comes in the fragment: keep it
+  // out of the address bar.
+  const hash = /(preview|resume)=([^.]+)\.(.+)/.exec(location.hash);
+  if (hash && (hash[1] === 'resume') !== !!boot.preview) {
+    store.set(recordKey(), { id: hash[2], token: hash[3], fresh: !!boot.preview });
     history.replaceState(null, '', location.pathname + location.search);
   }
   const rec = store.get(recordKey());

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -20,6 +21,8 @@ type SessionState struct {
 	MaxEventSeq int
 	// StatusReason says why a session was screened out.
 	StatusReason string
+	// CompletedAt is when the session completed (nil before).
+	CompletedAt *time.Time
 }
 
 // SessionState returns the session, its plan and what is already stored.
@@ -30,10 +33,10 @@ func (db *DB) SessionState(ctx context.Context, id, token string) (SessionState,
 	}
 	st := SessionState{Session: info.Session}
 	err = db.Pool.QueryRow(ctx, `
-		SELECT s.status, coalesce(s.status_reason, ''), coalesce(s.completion_code, ''),
+		SELECT s.status, coalesce(s.status_reason, ''), coalesce(s.completion_code, ''), s.completed_at,
 		       coalesce((SELECT array_agg(trial_index ORDER BY trial_index) FROM trials WHERE session_id = s.id), '{}'),
 		       coalesce((SELECT max(seq) FROM events WHERE session_id = s.id), -1)
-		FROM sessions s WHERE s.id = $1`, id).Scan(&st.Status, &st.StatusReason, &st.CompletionCode, &st.Stored, &st.MaxEventSeq)
+		FROM sessions s WHERE s.id = $1`, id).Scan(&st.Status, &st.StatusReason, &st.CompletionCode, &st.CompletedAt, &st.Stored, &st.MaxEventSeq)
 	if isNoRows(err) {
 		return SessionState{}, experiments.Errorf(experiments.NotFound, "no session %q", id)
 	}
