@@ -31,8 +31,7 @@ func (s *Server) stimulusPNG(c echo.Context) error {
 	if !ok || len(key) != 32 {
 		return echo.NewHTTPError(http.StatusNotFound, "no such stimulus")
 	}
-	if match := c.Request().Header.Get("If-None-Match"); match == `"`+key+`"` {
-		setImmutable(c, key)
+	if notModified(c, key) {
 		return c.NoContent(http.StatusNotModified)
 	}
 	size, err := parseSize(c.QueryParam("size"))
@@ -52,12 +51,7 @@ func (s *Server) stimulusPNG(c echo.Context) error {
 	if stimuli.Key(spec, size) != key {
 		return echo.NewHTTPError(http.StatusNotFound, "stimulus key does not match its spec")
 	}
-	png, err := s.pngs.get(key, func() ([]byte, error) { return stimuli.RenderPNG(spec, size) })
-	if err != nil {
-		return experiments.InvalidFields(asFieldErrors(err))
-	}
-	setImmutable(c, key)
-	return c.Blob(http.StatusOK, "image/png", png)
+	return s.servePNG(c, spec, size)
 }
 
 // sessionStimulus serves GET /api/v1/sessions/{id}/stimulus.png?pattern=a&tint=2.5:
@@ -77,10 +71,14 @@ func (s *Server) sessionStimulus(c echo.Context) error {
 	if err != nil {
 		return asBadRequest(err)
 	}
-	size := sess.Plan.SizePx
+	return s.servePNG(c, spec, sess.Plan.SizePx)
+}
+
+// servePNG answers with spec rendered at size: from the cache (rendering
+// it once), immutable, its content key as ETag.
+func (s *Server) servePNG(c echo.Context, spec stimuli.Stimulus, size int) error {
 	key := stimuli.Key(spec, size)
-	if c.Request().Header.Get("If-None-Match") == `"`+key+`"` {
-		setImmutable(c, key)
+	if notModified(c, key) {
 		return c.NoContent(http.StatusNotModified)
 	}
 	png, err := s.pngs.get(key, func() ([]byte, error) { return stimuli.RenderPNG(spec, size) })
@@ -89,6 +87,15 @@ func (s *Server) sessionStimulus(c echo.Context) error {
 	}
 	setImmutable(c, key)
 	return c.Blob(http.StatusOK, "image/png", png)
+}
+
+// notModified: the client holds this very image already.
+func notModified(c echo.Context, key string) bool {
+	if c.Request().Header.Get("If-None-Match") != `"`+key+`"` {
+		return false
+	}
+	setImmutable(c, key)
+	return true
 }
 
 func setImmutable(c echo.Context, key string) {
@@ -110,13 +117,7 @@ func (s *Server) stimulusPreview(c echo.Context) error {
 	if err != nil {
 		return asBadRequest(err)
 	}
-	key := stimuli.Key(spec, size)
-	png, err := s.pngs.get(key, func() ([]byte, error) { return stimuli.RenderPNG(spec, size) })
-	if err != nil {
-		return experiments.InvalidFields(asFieldErrors(err))
-	}
-	setImmutable(c, key)
-	return c.Blob(http.StatusOK, "image/png", png)
+	return s.servePNG(c, spec, size)
 }
 
 func previewStimulus(c echo.Context) (stimuli.Stimulus, error) {

@@ -64,8 +64,14 @@ type result struct {
 
 func runCmd(t *testing.T, env []string, args ...string) result {
 	t.Helper()
+	return runWithStdin(t, "", env, args...)
+}
+
+func runWithStdin(t *testing.T, stdin string, env []string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(cleanEnv(), env...)
+	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
