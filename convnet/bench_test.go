@@ -118,3 +118,41 @@ func BenchmarkObserveClassic10Seeds(b *testing.B) {
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/10seeds")
 }
+
+// BenchmarkTrainCompute is the training step's computation alone (forward,
+// backward, Adam) on one pre-rendered batch of 32, for the two-stream
+// network and the reference shape (one stream), to set beside
+// PyTorch running the reference shape on the same CPU
+// (docs/bench/torch_reference.py; see BENCHMARKS.md).
+func BenchmarkTrainCompute(b *testing.B) {
+	for _, tc := range []struct {
+		name    string
+		streams bool
+	}{{"two-stream", true}, {"reference", false}} {
+		b.Run(tc.name, func(b *testing.B) {
+			cfg := DefaultTrainConfig()
+			cfg.Arch.Streams = tc.streams
+			tr, err := newTrainer(cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer tr.close()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if _, _, err := tr.step(1, <-tr.batches(ctx, 1)); err != nil { // loads a batch, warms up
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			start := time.Now()
+			for i := range b.N {
+				if err := tr.gr.run(); err != nil {
+					b.Fatal(err)
+				}
+				if err := tr.adam.step(cfg.learningRate(i + 2)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*cfg.Batch)/time.Since(start).Seconds(), "images/s")
+		})
+	}
+}
