@@ -35,14 +35,19 @@ func DefaultTints() []float64 { return []float64{-12, -8, -4, -2, 0, 2, 4, 8, 12
 // DefaultSteps are the staircase step sizes in a*.
 func DefaultSteps() []float64 { return []float64{8, 4, 2, 1} }
 
-// DefaultConsent is the consent text used when a definition has none. The
-// study page puts its own notice above any consent text (the effect can
-// last days, and how it is undone or that a reversal is offered), so this
-// text does not repeat it.
-func DefaultConsent() string {
+// DefaultConsent is the consent text used when a definition has none. It
+// says what ethics boards and the seed post insist on: the effect can last
+// days, and how to undo it (the reversal, when the experiment offers one).
+func DefaultConsent(reversal bool) string {
+	undo := "It fades by itself, faster if you look at ordinary black-and-white stripes, and it can be undone by looking at the same patterns with the colours swapped; the researchers can show you how."
+	if reversal {
+		undo = "At the end you will be offered a short \"reversal\" exercise, the same patterns with the colours swapped, which undoes it."
+	}
 	return `## Consent
 
 In this study you will look at striped patterns, some of them coloured, for a few minutes, and answer whether black-and-white patterns look slightly reddish or slightly greenish.
+
+**Please note:** looking at the coloured patterns can make black-and-white stripes look faintly coloured afterwards (the McCollough effect). This is harmless, but it **can last for hours or days**, occasionally longer. ` + undo + `
 
 Participation is voluntary, you may stop at any time, and no personal information beyond your answers and basic screen properties is recorded.
 
@@ -116,7 +121,7 @@ func (d Definition) WithDefaults() Definition {
 	}
 	d.Screening = d.Screening.withDefaults()
 	if d.ConsentMD == "" {
-		d.ConsentMD = DefaultConsent()
+		d.ConsentMD = DefaultConsent(d.Phases.Reversal)
 	}
 	if d.DebriefMD == "" {
 		d.DebriefMD = DefaultDebrief(d.Phases.Reversal)
