@@ -101,6 +101,7 @@ func studyView(e storage.Experiment, preview bool) templates.StudyView {
 		Minutes:     estimateMinutes(d),
 		Boot:        boot,
 		Preview:     preview,
+		Notice:      d.ConsentMD != experiments.DefaultConsent(d.Phases.Reversal),
 	}
 }
 

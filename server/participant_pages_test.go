@@ -64,12 +64,13 @@ func TestStudyPage(t *testing.T) {
 		t.Fatalf("CSP %q", csp)
 	}
 
-	// Without a reversal, the notice says how to undo the effect instead.
+	// Without a reversal, the page says how to undo the effect instead (in
+	// the built-in consent text here, see TestConsentSaysTheEffectLastsDaysOnce).
 	ts.addStudy(shortDefinition("page-noreversal"), storage.StatusOpen)
 	rec = ts.do(http.MethodGet, "/s/page-noreversal", nil)
 	wantStatus(t, rec, http.StatusOK)
-	if !strings.Contains(rec.Body.String(), "colours swapped for a few minutes") {
-		t.Fatal("the notice does not say how to undo the effect")
+	if !strings.Contains(rec.Body.String(), "with the colours swapped") {
+		t.Fatal("the page does not say how to undo the effect")
 	}
 }
 
@@ -266,5 +267,25 @@ func TestRunnerPageWeight(t *testing.T) {
 	t.Logf("runner page weight: %d bytes (%.1f KB) of %d: %s", total, float64(total)/1024, budget, strings.Join(parts, ", "))
 	if total > budget {
 		t.Fatalf("runner page weight %d bytes exceeds the %d-byte budget", total, budget)
+	}
+}
+
+// TestConsentSaysTheEffectLastsDaysOnce: a custom consent text gets the
+// page's notice; the built-in one says it itself, so the notice is left out
+// rather than repeated.
+func TestConsentSaysTheEffectLastsDaysOnce(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addStudy(shortDefinition("built-in-consent"), storage.StatusOpen)
+	custom := shortDefinition("custom-consent")
+	custom.ConsentMD = "## Consent\n\nYou agree to take part."
+	ts.addStudy(custom.WithDefaults(), storage.StatusOpen)
+	for slug, notice := range map[string]bool{"built-in-consent": false, "custom-consent": true} {
+		page := ts.do(http.MethodGet, "/s/"+slug, nil, "Accept", "text/html").Body.String()
+		if got := strings.Contains(page, "Good to know before you agree"); got != notice {
+			t.Errorf("%s: notice shown %v, want %v", slug, got, notice)
+		}
+		if n := strings.Count(page, "hours or days") + strings.Count(page, "hours or even days"); n != 1 {
+			t.Errorf("%s: the page says the effect lasts days %d times, want once", slug, n)
+		}
 	}
 }

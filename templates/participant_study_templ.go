@@ -27,6 +27,10 @@ type StudyView struct {
 	// Preview: a researcher trying the study (/s/{slug}/preview); the page
 	// says so and offers to skip ahead.
 	Preview bool
+	// Notice shows the page's own notice that the effect can last days
+	// (and how it is undone) above the consent text; the built-in consent
+	// text says so itself.
+	Notice bool
 }
 
 // StudyPage is /s/{slug}: the runner's single page. Its screens are
@@ -160,28 +164,38 @@ func consent(v StudyView) templ.Component {
 		var templ_7745c5c3_Var5 string
 		templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(v.Minutes))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/participant_study.templ`, Line: 70, Col: 58}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/participant_study.templ`, Line: 74, Col: 58}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, " minutes. Please read the information below before you decide.</p><aside class=\"notice\" aria-labelledby=\"notice-title\"><h2 id=\"notice-title\">Good to know before you agree</h2><p>Looking at the coloured patterns in this study can make black-and-white stripes look faintly coloured afterwards. This is harmless, but it <strong>can last for hours or even days</strong>.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, " minutes. Please read the information below before you decide.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if v.Reversal {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<p>At the end you will be offered a short exercise, the same patterns with the colours swapped, which undoes it.</p>")
+		if v.Notice {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<aside class=\"notice\" aria-labelledby=\"notice-title\"><h2 id=\"notice-title\">Good to know before you agree</h2><p>Looking at the coloured patterns in this study can make black-and-white stripes look faintly coloured afterwards. This is harmless, but it <strong>can last for hours or even days</strong>.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<p>It fades by itself, faster if you look at ordinary black-and-white stripes. It can also be undone by looking at the same patterns with the colours swapped for a few minutes; the researchers can show you how.</p>")
+			if v.Reversal {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<p>At the end you will be offered a short exercise, the same patterns with the colours swapped, which undoes it.</p>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			} else {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<p>It fades by itself, faster if you look at ordinary black-and-white stripes. It can also be undone by looking at the same patterns with the colours swapped for a few minutes; the researchers can show you how.</p>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "</aside>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</aside><div class=\"prose\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<div class=\"prose\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -189,7 +203,7 @@ func consent(v StudyView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "</div><div class=\"actions\"><button type=\"button\" id=\"consent-yes\" data-next>I agree, continue</button> <button type=\"button\" id=\"consent-no\" class=\"secondary\">I do not want to take part</button></div><p id=\"consent-declined\" class=\"panel\" role=\"status\" hidden>Thank you for considering it. You can close this tab now. If you came from a recruitment site such as Prolific, please return the study there so that your place goes to someone else.</p></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</div><div class=\"actions\"><button type=\"button\" id=\"consent-yes\" data-next>I agree, continue</button> <button type=\"button\" id=\"consent-no\" class=\"secondary\">I do not want to take part</button></div><p id=\"consent-declined\" class=\"panel\" role=\"status\" hidden>Thank you for considering it. You can close this tab now. If you came from a recruitment site such as Prolific, please return the study there so that your place goes to someone else.</p></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -218,7 +232,7 @@ func screenCheck() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<section id=\"screen-check\" data-screen hidden aria-labelledby=\"check-title\"><h1 id=\"check-title\" tabindex=\"-1\">A quick check of your screen</h1><p>The patterns must be shown at exact sizes and for exact times. When you press the button, this page switches to full screen and measures how often your screen refreshes. It takes about two seconds.</p><ul><li>Please use a computer or a tablet, not a phone.</li><li>Keep this tab in front, and close other programs if you can.</li><li>If your browser asks whether to allow full screen, please allow it.</li></ul><div class=\"actions\"><button type=\"button\" id=\"check-start\" data-next>Start the check</button></div><p id=\"check-status\" class=\"status\" role=\"status\" aria-live=\"polite\"></p></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<section id=\"screen-check\" data-screen hidden aria-labelledby=\"check-title\"><h1 id=\"check-title\" tabindex=\"-1\">A quick check of your screen</h1><p>The patterns must be shown at exact sizes and for exact times. When you press the button, this page switches to full screen and measures how often your screen refreshes. It takes about two seconds.</p><ul><li>Please use a computer or a tablet, not a phone.</li><li>Keep this tab in front, and close other programs if you can.</li><li>If your browser asks whether to allow full screen, please allow it.</li></ul><div class=\"actions\"><button type=\"button\" id=\"check-start\" data-next>Start the check</button></div><p id=\"check-status\" class=\"status\" role=\"status\" aria-live=\"polite\"></p></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -243,7 +257,7 @@ func welcomeBack() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<section id=\"welcome-back\" data-screen hidden aria-labelledby=\"welcome-title\"><h1 id=\"welcome-title\" tabindex=\"-1\">Welcome back</h1><p>Your answers so far are saved. You can carry on where you left off.</p><p id=\"welcome-induction\" hidden>The part with the coloured patterns was interrupted, so it will start again from the beginning.</p><div class=\"actions\"><button type=\"button\" id=\"welcome-continue\" data-next>Continue</button></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<section id=\"welcome-back\" data-screen hidden aria-labelledby=\"welcome-title\"><h1 id=\"welcome-title\" tabindex=\"-1\">Welcome back</h1><p>Your answers so far are saved. You can carry on where you left off.</p><p id=\"welcome-induction\" hidden>The part with the coloured patterns was interrupted, so it will start again from the beginning.</p><div class=\"actions\"><button type=\"button\" id=\"welcome-continue\" data-next>Continue</button></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -268,7 +282,7 @@ func fatalError() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<section id=\"fatal\" data-screen hidden aria-labelledby=\"fatal-title\"><h1 id=\"fatal-title\" tabindex=\"-1\">Sorry, something went wrong</h1><p id=\"fatal-message\" role=\"alert\"></p><p>Whatever you have answered so far is saved. If the problem continues, please contact the researchers.</p><div class=\"actions\"><button type=\"button\" id=\"fatal-reload\">Reload the page</button></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<section id=\"fatal\" data-screen hidden aria-labelledby=\"fatal-title\"><h1 id=\"fatal-title\" tabindex=\"-1\">Sorry, something went wrong</h1><p id=\"fatal-message\" role=\"alert\"></p><p>Whatever you have answered so far is saved. If the problem continues, please contact the researchers.</p><div class=\"actions\"><button type=\"button\" id=\"fatal-reload\">Reload the page</button></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
