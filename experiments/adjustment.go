@@ -9,7 +9,7 @@ import "math"
 // participant who stops early at the start cannot bias the null point.
 func adjustmentTrials(d Definition, seed int64, base Trial) []Trial {
 	a := *d.Test.Adjustment
-	r := newPRNG(seed, "adjustment/"+string(base.Phase), 0)
+	r := NewStream(seed, "adjustment/"+string(base.Phase), 0)
 	var trials []Trial
 	for _, p := range d.PatternNames() {
 		sides := balancedSides(r, a.TrialsPerPattern)
@@ -22,13 +22,13 @@ func adjustmentTrials(d Definition, seed int64, base Trial) []Trial {
 			trials = append(trials, t)
 		}
 	}
-	r.shuffle(len(trials), func(i, j int) { trials[i], trials[j] = trials[j], trials[i] })
+	r.Shuffle(len(trials), func(i, j int) { trials[i], trials[j] = trials[j], trials[i] })
 	return trials
 }
 
 // balancedSides is n signs (+1 red, −1 green), half of each, the odd one
 // out drawn from r, in a shuffled order.
-func balancedSides(r *prng, n int) []float64 {
+func balancedSides(r *Stream, n int) []float64 {
 	sides := make([]float64, n)
 	for i := range sides {
 		sides[i] = 1
@@ -36,23 +36,23 @@ func balancedSides(r *prng, n int) []float64 {
 			sides[i] = -1
 		}
 	}
-	if n%2 == 1 && r.intN(2) == 1 {
+	if n%2 == 1 && r.IntN(2) == 1 {
 		sides[n-1] = -1
 	}
-	r.shuffle(n, func(i, j int) { sides[i], sides[j] = sides[j], sides[i] })
+	r.Shuffle(n, func(i, j int) { sides[i], sides[j] = sides[j], sides[i] })
 	return sides
 }
 
 // startMagnitude draws |start| in [StartMin, StartRange], on the grid of the
 // key step when the grid has a point in that range, so that key presses can
 // reach 0 exactly.
-func startMagnitude(r *prng, a AdjustmentParams) float64 {
+func startMagnitude(r *Stream, a AdjustmentParams) float64 {
 	lo := math.Ceil(a.StartMin/a.Step - 1e-9)
 	hi := math.Floor(a.StartRange/a.Step + 1e-9)
 	if lo <= hi && lo > 0 && hi-lo < 1e6 {
-		return roundTint((lo + float64(r.intN(int(hi-lo)+1))) * a.Step)
+		return roundTint((lo + float64(r.IntN(int(hi-lo)+1))) * a.Step)
 	}
-	return a.StartMin + r.float64()*(a.StartRange-a.StartMin)
+	return a.StartMin + r.Float64()*(a.StartRange-a.StartMin)
 }
 
 // roundTint drops binary noise (k × 0.1) from computed tints so they print

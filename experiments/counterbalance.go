@@ -52,5 +52,5 @@ func ChooseArm(counts []int, seed int64) int {
 	if len(tied) == 1 {
 		return tied[0]
 	}
-	return tied[newPRNG(seed, "arm", uint64(len(counts))).intN(len(tied))]
+	return tied[NewStream(seed, "arm", uint64(len(counts))).IntN(len(tied))]
 }

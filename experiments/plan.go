@@ -249,7 +249,7 @@ func constantTrials(d Definition, seed int64, base Trial) []Trial {
 			}
 		}
 	}
-	newPRNG(seed, "order/"+string(base.Phase), 0).shuffle(len(trials), func(i, j int) {
+	NewStream(seed, "order/"+string(base.Phase), 0).Shuffle(len(trials), func(i, j int) {
 		trials[i], trials[j] = trials[j], trials[i]
 	})
 	return trials
@@ -262,9 +262,9 @@ func (b *planBuilder) induction(phase Phase, c Condition, optional bool) {
 	in := b.d.Induction
 	total := int(math.Round(in.DurationS * 1000))
 	sw := max(int(math.Round(in.SwitchS*1000)), 1)
-	r := newPRNG(b.plan.Seed, "induction/"+string(phase), 0)
+	r := NewStream(b.plan.Seed, "induction/"+string(phase), 0)
 	patterns := [2]string{PatternA, PatternB}
-	if r.intN(2) == 1 {
+	if r.IntN(2) == 1 {
 		patterns = [2]string{PatternB, PatternA}
 	}
 	jitter := int(math.Floor(in.Jitter()))
@@ -283,12 +283,12 @@ func (b *planBuilder) induction(phase Phase, c Condition, optional bool) {
 // jump draws a fixation position within ±jitter px that differs from the
 // previous one (when jitter allows), so the gaze keeps moving and no
 // ordinary afterimage builds up.
-func jump(r *prng, jitter, x, y int, first bool) (int, int) {
+func jump(r *Stream, jitter, x, y int, first bool) (int, int) {
 	if jitter <= 0 {
 		return 0, 0
 	}
 	for range 16 {
-		nx, ny := r.intN(2*jitter+1)-jitter, r.intN(2*jitter+1)-jitter
+		nx, ny := r.IntN(2*jitter+1)-jitter, r.IntN(2*jitter+1)-jitter
 		if first || nx != x || ny != y {
 			return nx, ny
 		}

@@ -105,18 +105,18 @@ func (s *Screening) validate(neutralL float64) stimuli.FieldErrors {
 // screeningTrials are the screening's trials: every level on both sides,
 // shuffled, each with the tinted patch at a seeded position (Target).
 func screeningTrials(s *Screening, seed int64, base Trial) []Trial {
-	r := newPRNG(seed, "screening", 0)
+	r := NewStream(seed, "screening", 0)
 	var trials []Trial
 	for _, l := range s.Levels {
 		for _, sign := range []float64{1, -1} {
 			t := base
 			t.Tint = ptr(sign * l)
 			t.Patches = s.Patches
-			t.Target = ptr(r.intN(s.Patches))
+			t.Target = ptr(r.IntN(s.Patches))
 			trials = append(trials, t)
 		}
 	}
-	r.shuffle(len(trials), func(i, j int) { trials[i], trials[j] = trials[j], trials[i] })
+	r.Shuffle(len(trials), func(i, j int) { trials[i], trials[j] = trials[j], trials[i] })
 	return trials
 }
 

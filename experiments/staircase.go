@@ -15,7 +15,7 @@ const tintTolerance = 1e-6
 func staircaseSpecs(d Definition, seed int64, phase Phase) []StaircaseSpec {
 	s := *d.Test.Staircase
 	names := d.PatternNames()
-	sides := balancedSides(newPRNG(seed, "staircase-sides/"+string(phase), 0), len(names))
+	sides := balancedSides(NewStream(seed, "staircase-sides/"+string(phase), 0), len(names))
 	specs := make([]StaircaseSpec, len(names))
 	for i, p := range names {
 		specs[i] = StaircaseSpec{
@@ -113,7 +113,7 @@ func pickStaircase(seed int64, phase Phase, k int, states []*staircaseState) int
 	if len(cands) == 0 {
 		return -1
 	}
-	return cands[newPRNG(seed, "staircase/"+string(phase), uint64(k)).intN(len(cands))]
+	return cands[NewStream(seed, "staircase/"+string(phase), uint64(k)).IntN(len(cands))]
 }
 
 // staircaseRun is a block replayed from its stored responses.

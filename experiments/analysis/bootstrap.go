@@ -6,6 +6,8 @@ import (
 
 	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/mccollough/mccollough/experiments"
 )
 
 // BootstrapCI is the expanded percentile bootstrap confidence interval of
@@ -30,13 +32,13 @@ func BootstrapCI(x []float64, level float64, resamples int, seed int64, label st
 	return bootstrapCI(x, level, resamples, newPRNG(seed, "bootstrap/"+label))
 }
 
-func bootstrapCI(x []float64, level float64, resamples int, r *prng) (lo, hi float64) {
+func bootstrapCI(x []float64, level float64, resamples int, r *experiments.Stream) (lo, hi float64) {
 	n := len(x)
 	means := make([]float64, resamples)
 	for b := range means {
 		s := 0.0
 		for range n {
-			s += x[r.intN(n)]
+			s += x[r.IntN(n)]
 		}
 		means[b] = s / float64(n)
 	}

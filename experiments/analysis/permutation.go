@@ -41,7 +41,7 @@ func SignFlipP(x []float64, permutations int, seed int64, label string) float64 
 		var word uint64
 		for i, v := range x {
 			if i%64 == 0 {
-				word = r.uint64()
+				word = r.Uint64()
 			}
 			if word&1 == 1 {
 				s -= v
