@@ -34,6 +34,17 @@ func (f *dbFlags) logger(env *environment) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level})), nil
 }
 
+// open is what every database command starts with: its logger, and the
+// database (up to date) that the flags point at.
+func (f *dbFlags) open(ctx context.Context, env *environment) (*database, *slog.Logger, error) {
+	log, err := f.logger(env)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := f.openDatabase(ctx, log)
+	return d, log, err
+}
+
 // database is an open database and, when the platform runs its own, the
 // local cluster behind it.
 type database struct {

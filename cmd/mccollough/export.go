@@ -29,11 +29,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	if errs := filter.Validate(); len(errs) > 0 {
 		return usageError{errs.Error()}
 	}
-	log, err := db.logger(env)
-	if err != nil {
-		return err
-	}
-	d, err := db.openDatabase(ctx, log)
+	d, _, err := db.open(ctx, env)
 	if err != nil {
 		return err
 	}

@@ -11,11 +11,7 @@ func runMigrate(ctx context.Context, env *environment, args []string) error {
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
-	log, err := db.logger(env)
-	if err != nil {
-		return err
-	}
-	d, err := db.openDatabase(ctx, log) // migrates
+	d, log, err := db.open(ctx, env) // migrates
 	if err != nil {
 		return err
 	}

@@ -43,11 +43,7 @@ func runObserve(ctx context.Context, env *environment, args []string) error {
 	if *trainSteps > 0 {
 		cfg.Steps = *trainSteps
 	}
-	log, err := db.logger(env)
-	if err != nil {
-		return err
-	}
-	d, err := db.openDatabase(ctx, log)
+	d, _, err := db.open(ctx, env)
 	if err != nil {
 		return err
 	}

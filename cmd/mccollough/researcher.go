@@ -35,11 +35,7 @@ func runResearcher(ctx context.Context, env *environment, args []string) error {
 	} else {
 		password = rand.Text() // 26 base32 characters, 130 bits
 	}
-	log, err := db.logger(env)
-	if err != nil {
-		return err
-	}
-	d, err := db.openDatabase(ctx, log)
+	d, _, err := db.open(ctx, env)
 	if err != nil {
 		return err
 	}
