@@ -107,6 +107,21 @@ func faultConfig(addr, dbURL string) config {
 		duration: time.Minute, databaseURL: dbURL, retries: 60}
 }
 
+// startLoad runs the simulated participants in the background and waits
+// until they are well into their answers, when the fault is injected.
+func startLoad(t *testing.T, addr, dbURL string) <-chan *report {
+	done := make(chan *report, 1)
+	go func() {
+		rep, err := run(context.Background(), faultConfig(addr, dbURL))
+		if err != nil {
+			t.Error(err)
+		}
+		done <- rep
+	}()
+	time.Sleep(1500 * time.Millisecond)
+	return done
+}
+
 func checkReport(t *testing.T, rep *report) {
 	t.Helper()
 	var b strings.Builder
@@ -126,15 +141,7 @@ func TestServerKilledDuringLoad(t *testing.T) {
 	c, _ := database(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	server := serve(t, addr, c.URL())
-	done := make(chan *report, 1)
-	go func() {
-		rep, err := run(context.Background(), faultConfig(addr, c.URL()))
-		if err != nil {
-			t.Error(err)
-		}
-		done <- rep
-	}()
-	time.Sleep(1500 * time.Millisecond)
+	done := startLoad(t, addr, c.URL())
 	_ = server.Process.Signal(syscall.SIGKILL)
 	_ = server.Wait()
 	time.Sleep(time.Second)
@@ -149,15 +156,7 @@ func TestDatabaseRestartedDuringLoad(t *testing.T) {
 	c, opts := database(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	server := serve(t, addr, c.URL())
-	done := make(chan *report, 1)
-	go func() {
-		rep, err := run(context.Background(), faultConfig(addr, c.URL()))
-		if err != nil {
-			t.Error(err)
-		}
-		done <- rep
-	}()
-	time.Sleep(1500 * time.Millisecond)
+	done := startLoad(t, addr, c.URL())
 	if err := c.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
