@@ -15,10 +15,11 @@ import (
 )
 
 // The researcher workspace's pages: pattern pairs here, experiments in
-// workspace_experiments.go. Forms post with the CSRF field; a valid submit
-// redirects (303), an invalid one renders the form again (422) with what
-// was typed and every problem next to its input. Another researcher's pair
-// or experiment is 404 on every page (owner-scoped storage calls).
+// workspace_experiments.go, workspace_editor.go and workspace_dashboard.go.
+// Forms post with the CSRF field; a valid submit redirects (303), an
+// invalid one renders the form again (422) with what was typed and every
+// problem next to its input. Another researcher's pair or experiment is 404
+// on every page (owner-scoped storage calls).
 
 // pageRoutes registers the workspace pages (called by researcherRoutes).
 func (s *Server) pageRoutes(mw ...echo.MiddlewareFunc) {
