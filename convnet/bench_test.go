@@ -27,7 +27,7 @@ func BenchmarkTrainStep(b *testing.B) {
 	defer tr.close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	batches := tr.batches(ctx, b.N+1)
+	batches, _ := tr.batches(ctx, b.N+1)
 	if _, _, err := tr.step(1, <-batches); err != nil { // warm up
 		b.Fatal(err)
 	}
@@ -139,7 +139,8 @@ func BenchmarkTrainCompute(b *testing.B) {
 			defer tr.close()
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			if _, _, err := tr.step(1, <-tr.batches(ctx, 1)); err != nil { // loads a batch, warms up
+			first, _ := tr.batches(ctx, 1)
+			if _, _, err := tr.step(1, <-first); err != nil { // loads a batch, warms up
 				b.Fatal(err)
 			}
 			b.ResetTimer()

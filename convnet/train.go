@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"time"
 )
 
@@ -125,13 +126,19 @@ func Train(ctx context.Context, cfg TrainConfig, progress Progress) (*Model, err
 		return nil, err
 	}
 	defer tr.close()
-	batches := tr.batches(ctx, cfg.Steps)
+	// The batch producer stops when training does, for whatever reason,
+	// and Train returns only after it has.
+	prodCtx, stop := context.WithCancel(ctx)
+	batches, produced := tr.batches(prodCtx, cfg.Steps)
+	defer produced.Wait()
+	defer stop()
 	var recent []float64
 	for step := 1; step <= cfg.Steps; step++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+		b, ok := <-batches
+		if !ok { // the producer stopped: ctx was cancelled
+			return nil, ctx.Err()
 		}
-		loss, acc, err := tr.step(step, <-batches)
+		loss, acc, err := tr.step(step, b)
 		if err != nil {
 			return nil, err
 		}
@@ -141,6 +148,9 @@ func Train(ctx context.Context, cfg TrainConfig, progress Progress) (*Model, err
 		}
 		if progress != nil {
 			progress(step, loss, acc)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 	}
 	m := &Model{Train: cfg, Weights: tr.gr.weights()}
@@ -212,10 +222,15 @@ func (tr *trainer) fill(b *batch) {
 // batches renders the next n batches in a goroutine, one ahead of the
 // training steps (two buffers), so that rendering overlaps the graph's
 // serial parts. The stream is the same as rendering in line: one
-// goroutine draws from the seeded source, in order.
-func (tr *trainer) batches(ctx context.Context, n int) <-chan *batch {
+// goroutine draws from the seeded source, in order. The channel is closed
+// when the n batches are sent or ctx is cancelled, whichever comes first,
+// so a consumer never waits on a producer that has gone; the WaitGroup
+// is done once the goroutine has returned.
+func (tr *trainer) batches(ctx context.Context, n int) (<-chan *batch, *sync.WaitGroup) {
 	ready := make(chan *batch, 1)
-	go func() {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(ready)
 		for range n {
 			var b *batch
 			select {
@@ -230,8 +245,8 @@ func (tr *trainer) batches(ctx context.Context, n int) <-chan *batch {
 				return
 			}
 		}
-	}()
-	return ready
+	})
+	return ready, &wg
 }
 
 // step trains on batch b (then returns it to the free list) and reports
