@@ -45,13 +45,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	// Only answers: the request logger logs the failure, once.
 	status, body := s.describe(err, c)
-	switch {
-	case status == http.StatusServiceUnavailable:
-		s.log.Warn("database unavailable", "method", c.Request().Method, "path", c.Path(), "err", err)
-	case status >= 500:
-		s.log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
-	}
 	var sendErr error
 	switch {
 	case c.Request().Method == http.MethodHead:

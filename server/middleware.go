@@ -24,34 +24,45 @@ func securityHeaders() echo.MiddlewareFunc {
 	})
 }
 
-// requestLogger writes one structured line per request. It deliberately
-// leaves out the client's IP address and user agent (DESIGN.md §3: we keep
-// no such data about participants).
+// requestLogger writes one structured line per request, and it is the one
+// place a failed request is logged (the error handler only answers). It
+// deliberately leaves out the client's IP address and user agent
+// (DESIGN.md §3: we keep no such data about participants), and it logs the
+// route's template (/api/v1/sessions/:id), never the path: paths carry
+// session ids and recruiters' participant ids.
 func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
-		LogStatus:   true,
-		LogMethod:   true,
-		LogURIPath:  true,
-		LogLatency:  true,
-		LogError:    true,
-		HandleError: true,
+		LogStatus:    true,
+		LogMethod:    true,
+		LogRoutePath: true,
+		LogLatency:   true,
+		LogError:     true,
+		HandleError:  true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			route := v.RoutePath
+			if route == "" {
+				route = "(no route)"
+			}
 			level := slog.LevelInfo
+			// An error with a success status came after the response had
+			// started (a streamed export cut short): the client saw a
+			// truncated answer, so it is worth a warning.
+			late := v.Error != nil && v.Status < 400
 			switch {
-			case v.Status == 503:
+			case v.Status == 503, late:
 				level = slog.LevelWarn
 			case v.Status >= 500:
 				level = slog.LevelError
-			case c.Path() == "/healthz" || c.Path() == "/static/*":
+			case route == "/healthz" || route == "/static/*":
 				level = slog.LevelDebug
 			}
 			attrs := []slog.Attr{
 				slog.String("method", v.Method),
-				slog.String("path", v.URIPath),
+				slog.String("route", route),
 				slog.Int("status", v.Status),
 				slog.Duration("latency", v.Latency.Round(time.Microsecond)),
 			}
-			if v.Error != nil && v.Status >= 500 {
+			if v.Error != nil && (v.Status >= 500 || late) {
 				attrs = append(attrs, slog.String("err", v.Error.Error()))
 			}
 			log.LogAttrs(c.Request().Context(), level, "request", attrs...)
@@ -59,3 +70,4 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 		},
 	})
 }
+

@@ -6,6 +6,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -58,9 +59,10 @@ func New(cfg Config) *Server {
 	e.Use(requestLogger(cfg.Logger))
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		DisableStackAll: true, // the panicking goroutine's stack, not every goroutine's
+		// The stack goes with the error to the request logger, which logs
+		// the 500 once.
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-			cfg.Logger.Error("panic in handler", "err", err, "path", c.Path(), "stack", string(stack))
-			return err
+			return fmt.Errorf("%w\n%s", err, stack)
 		},
 	}))
 	e.Use(securityHeaders())
