@@ -1,7 +1,9 @@
 package server_test
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -103,4 +105,36 @@ func TestBodyLimit(t *testing.T) {
 	if e := decodeError(t, rec); !strings.Contains(e.Error, "too large") {
 		t.Fatalf("message %q", e.Error)
 	}
+}
+
+// TestChunkedBodyOverTheLimit: a body of unknown length (chunked) that
+// grows past the limit is a 413 on JSON routes and forms alike, not a 400
+// or an empty form.
+func TestChunkedBodyOverTheLimit(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addStudy(shortDefinition("short"), "open")
+	s := ts.startSession("short", nil)
+	big := `{"events": [{"seq": 0, "kind": "x", "t_ms": 1, "data": {"pad": "` + strings.Repeat("x", 5<<19) + `"}}]}`
+	for _, tc := range []struct{ path, contentType string }{
+		{"/api/v1/sessions/" + s.SessionID + "/events", "application/json"},
+		{"/api/v1/studies/short/sessions", "application/json"},
+		{"/login", "application/x-www-form-urlencoded"},
+	} {
+		req := httptest.NewRequest(http.MethodPost, tc.path, io.MultiReader(strings.NewReader(big)))
+		req.ContentLength = -1 // unknown: sent chunked
+		req.TransferEncoding = []string{"chunked"}
+		req.Header.Set("Content-Type", tc.contentType)
+		req.Header.Set("Authorization", "Bearer "+s.Token)
+		rec := httptest.NewRecorder()
+		ts.srv.ServeHTTP(rec, req)
+		wantStatus(t, rec, http.StatusRequestEntityTooLarge)
+	}
+	// Under the limit, a chunked body is read as usual.
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/sessions/"+s.SessionID+"/events",
+		io.MultiReader(strings.NewReader(`{"events": [{"seq": 0, "kind": "phase_start", "t_ms": 1}]}`)))
+	req.ContentLength = -1
+	req.Header.Set("Authorization", "Bearer "+s.Token)
+	rec := httptest.NewRecorder()
+	ts.srv.ServeHTTP(rec, req)
+	wantStatus(t, rec, http.StatusOK)
 }

@@ -1,8 +1,14 @@
 package server
 
 import (
+	"bytes"
+	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"time"
+
+	units "github.com/labstack/gommon/bytes"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -71,3 +77,35 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 	})
 }
 
+// bodyLimit refuses bodies over limit (echo's size syntax, e.g. "1M") with
+// 413, whatever reads them. echo's BodyLimit middleware checks only the
+// Content-Length up front; a chunked body over the limit surfaced as a read
+// error inside each handler (a 400 from JSON routes, an empty form for
+// forms). A body of unknown length is read here, up to the limit, so every
+// handler sees either all of it or a 413.
+func bodyLimit(limit string) echo.MiddlewareFunc {
+	n, err := units.Parse(limit)
+	if err != nil || n <= 0 {
+		panic(fmt.Sprintf("server: invalid body limit %q", limit))
+	}
+	tooLarge := echo.NewHTTPError(http.StatusRequestEntityTooLarge, "request body too large")
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			switch {
+			case r.ContentLength > n:
+				return tooLarge
+			case r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody:
+				body, err := io.ReadAll(io.LimitReader(r.Body, n+1))
+				if err != nil {
+					return badRequest(fmt.Errorf("reading the request body: %w", err))
+				}
+				if int64(len(body)) > n {
+					return tooLarge
+				}
+				r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+			}
+			return next(c)
+		}
+	}
+}

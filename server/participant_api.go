@@ -196,14 +196,10 @@ func bearerToken(c echo.Context) string {
 	return strings.TrimSpace(token)
 }
 
-// readBody reads the whole request body (already capped by the body limit).
+// readBody reads the whole request body (already capped by bodyLimit).
 func readBody(c echo.Context) ([]byte, error) {
 	body, err := io.ReadAll(c.Request().Body)
 	if err != nil {
-		var maxErr *http.MaxBytesError
-		if errors.As(err, &maxErr) {
-			return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge, "request body too large")
-		}
 		return nil, badRequest(fmt.Errorf("reading the request body: %w", err))
 	}
 	return body, nil

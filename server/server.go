@@ -66,7 +66,7 @@ func New(cfg Config) *Server {
 		},
 	}))
 	e.Use(securityHeaders())
-	e.Use(middleware.BodyLimit(cfg.BodyLimit))
+	e.Use(bodyLimit(cfg.BodyLimit))
 	s.routes()
 	return s
 }
