@@ -1,7 +1,7 @@
 package experiments
 
-// blockStep finds the test step of a block.
-func (p Plan) blockStep(block int) (Step, error) {
+// BlockStep finds the test step of a block (NotFound when the plan has none).
+func (p Plan) BlockStep(block int) (Step, error) {
 	for _, s := range p.Steps {
 		if s.TestBlock != nil && s.Block == block {
 			return s, nil

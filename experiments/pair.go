@@ -35,6 +35,8 @@ func (p PatternPair) Validate() stimuli.FieldErrors {
 	switch {
 	case p.Name == "":
 		errs.Add("name", "is required")
+	case stimuli.TextProblem(p.Name) != "":
+		errs.Add("name", "%s", stimuli.TextProblem(p.Name))
 	case utf8.RuneCountInString(p.Name) > MaxNameRunes:
 		errs.Add("name", "must be at most %d characters", MaxNameRunes)
 	}

@@ -35,6 +35,10 @@ type TrialResult struct {
 // MaxTimingMS bounds the timing fields (a day), so garbage cannot pass as data.
 const MaxTimingMS = 24 * 3600 * 1000.0
 
+// MaxFrames bounds the frame counts: a day at 1000 Hz (well inside the
+// database's 32-bit integers).
+const MaxFrames = int(MaxTimingMS)
+
 // responseJSON is the wire form of a trial response: "response" is a string
 // ("red"/"green") or, for adjustment, a number (the setting).
 // The timing fields are spelled out rather than embedded so that type
@@ -96,11 +100,11 @@ func DecodeResponse(data []byte) (Response, error) {
 			errs.Add(f.name, "must be between 0 and %g", MaxTimingMS)
 		}
 	}
-	if t.Frames < 0 {
-		errs.Add("frames", "must be >= 0")
+	if t.Frames < 0 || t.Frames > MaxFrames {
+		errs.Add("frames", "must be between 0 and %d", MaxFrames)
 	}
-	if t.DroppedFrames < 0 {
-		errs.Add("dropped_frames", "must be >= 0")
+	if t.DroppedFrames < 0 || t.DroppedFrames > MaxFrames {
+		errs.Add("dropped_frames", "must be between 0 and %d", MaxFrames)
 	}
 	if len(errs) > 0 {
 		return Response{}, InvalidFields(errs)

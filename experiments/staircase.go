@@ -188,7 +188,7 @@ func replayStaircase(p Plan, step Step, stored []Response, strict bool) (*stairc
 // function of the plan and the responses, so any replica (or the ConvNet)
 // computes the same next trial.
 func NextStaircaseTrial(p Plan, block int, stored []Response) (Trial, bool, error) {
-	step, err := p.blockStep(block)
+	step, err := p.BlockStep(block)
 	if err != nil {
 		return Trial{}, false, err
 	}
@@ -218,7 +218,7 @@ func NextStaircaseTrial(p Plan, block int, stored []Response) (Trial, bool, erro
 // staircase ID, in presentation order, for StaircaseEstimate. Trials after
 // a gap or an inconsistency are left out.
 func StaircaseHistories(p Plan, block int, stored []Response) (map[string][]Response, error) {
-	step, err := p.blockStep(block)
+	step, err := p.BlockStep(block)
 	if err != nil {
 		return nil, err
 	}

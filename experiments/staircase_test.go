@@ -11,7 +11,7 @@ import (
 // end, checking the rule's bookkeeping on the way.
 func runStaircases(t *testing.T, p Plan, block int, answer func(Trial) string) []Response {
 	t.Helper()
-	step, err := p.blockStep(block)
+	step, err := p.BlockStep(block)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestStaircaseStops(t *testing.T) {
 			}
 		}
 		// Unused slots are not required; the used ones are, and are stored.
-		step, _ := p.blockStep(0)
+		step, _ := p.BlockStep(0)
 		inBlock := 0
 		for _, i := range p.RequiredIndices(stored) {
 			if step.Contains(i) {
@@ -123,7 +123,7 @@ func TestStaircaseStops(t *testing.T) {
 		}
 		if miss := MissingRequired(p, stored); len(miss) != 0 {
 			// Block 1 (post) has not run: its first trial is the only missing one.
-			if step1, _ := p.blockStep(1); !slices.Equal(miss, []int{step1.FirstTrial}) {
+			if step1, _ := p.BlockStep(1); !slices.Equal(miss, []int{step1.FirstTrial}) {
 				t.Errorf("seed %d: missing %v", seed, miss)
 			}
 		}
@@ -174,7 +174,7 @@ func TestStaircaseRuleSteps(t *testing.T) {
 	d := withMethod(Staircase)
 	d.Test.ExtraPatterns = []ExtraPattern{}
 	p := mustPlan(t, d, 2, 0)
-	step, _ := p.blockStep(0)
+	step, _ := p.BlockStep(0)
 	spec := step.Staircases[0]
 	script := []string{Red, Red, Green, Red, Green, Green}
 	var stored []Response

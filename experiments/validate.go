@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/url"
@@ -54,6 +55,8 @@ func (d Definition) Validate() stimuli.FieldErrors {
 	switch {
 	case name == "":
 		errs.Add("name", "is required")
+	case stimuli.TextProblem(d.Name) != "":
+		errs.Add("name", "%s", stimuli.TextProblem(d.Name))
 	case utf8.RuneCountInString(d.Name) > MaxNameRunes:
 		errs.Add("name", "must be at most %d characters", MaxNameRunes)
 	}
@@ -86,8 +89,17 @@ func (d Definition) Validate() stimuli.FieldErrors {
 			errs.Add("completion_url", "%s", msg)
 		}
 	}
+	// Any text the database could not store (a NUL in consent_md, …),
+	// found at its JSON path: JSON encodes a NUL as \u0000.
+	if doc, err := json.Marshal(d); err == nil {
+		errs = append(errs, stimuli.CheckJSONText(doc)...)
+	}
 	return errs
 }
+
+// IsSlug reports whether s could be an experiment's slug (lookups of
+// anything else are NotFound without asking the database).
+func IsSlug(s string) bool { return slugRE.MatchString(s) }
 
 func (c Colors) validate() stimuli.FieldErrors {
 	var errs stimuli.FieldErrors

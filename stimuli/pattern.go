@@ -155,7 +155,8 @@ func ParsePattern(data []byte) (Pattern, error) {
 }
 
 // DecodeStrict decodes one JSON value into v, rejecting unknown fields,
-// wrong types and trailing data with a FieldErrors naming the field.
+// wrong types, trailing data and text the database cannot store
+// (CheckJSONText) with a FieldErrors naming the field.
 func DecodeStrict(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -173,6 +174,9 @@ func DecodeStrict(data []byte, v any) error {
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return FieldErrors{{Field: "", Message: "unexpected data after the JSON value"}}
+	}
+	if errs := CheckJSONText(data); len(errs) > 0 {
+		return errs
 	}
 	return nil
 }

@@ -95,6 +95,9 @@ func scanExperiment(row pgx.Row) (Experiment, error) {
 
 // ExperimentBySlug returns an experiment with its latest version.
 func (db *DB) ExperimentBySlug(ctx context.Context, slug string) (Experiment, error) {
+	if !experiments.IsSlug(slug) {
+		return Experiment{}, experiments.Errorf(experiments.NotFound, "no experiment %q", slug)
+	}
 	e, err := scanExperiment(db.Pool.QueryRow(ctx, `SELECT `+experimentColumns+` WHERE e.slug = $1`, slug))
 	if isNoRows(err) {
 		return Experiment{}, experiments.Errorf(experiments.NotFound, "no experiment %q", slug)

@@ -62,6 +62,9 @@ func (db *DB) resolvePair(ctx context.Context, ownerID int64, def experiments.De
 // OwnedExperiment is one of ownerID's experiments with its latest version;
 // another researcher's is NotFound, as if it did not exist.
 func (db *DB) OwnedExperiment(ctx context.Context, ownerID int64, slug string) (Experiment, error) {
+	if !experiments.IsSlug(slug) {
+		return Experiment{}, experiments.Errorf(experiments.NotFound, "no experiment %q", slug)
+	}
 	e, err := scanExperiment(db.Pool.QueryRow(ctx, `SELECT `+experimentColumns+` WHERE e.slug = $1 AND e.owner_id = $2`, slug, ownerID))
 	if isNoRows(err) {
 		return Experiment{}, experiments.Errorf(experiments.NotFound, "no experiment %q", slug)

@@ -64,6 +64,9 @@ func (db *DB) NextStaircaseTrial(ctx context.Context, id, token string, block in
 	if err != nil {
 		return experiments.Trial{}, false, err
 	}
+	if _, err := info.Plan.BlockStep(block); err != nil {
+		return experiments.Trial{}, false, err
+	}
 	stored, err := db.storedResponses(ctx, id, block, info.Plan)
 	if err != nil {
 		return experiments.Trial{}, false, err

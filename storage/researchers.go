@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/mccollough/mccollough/experiments"
+	"github.com/mccollough/mccollough/stimuli"
 )
 
 // Researcher is an account that owns pattern pairs and experiments.
@@ -33,7 +34,9 @@ const (
 func ValidateAccount(email, password string) (string, experiments.FieldErrors) {
 	var errs experiments.FieldErrors
 	addr, err := mail.ParseAddress(strings.TrimSpace(email))
-	if err != nil || addr.Name != "" || !strings.Contains(addr.Address, "@") {
+	if p := stimuli.TextProblem(email); p != "" {
+		errs.Add("email", "%s", p)
+	} else if err != nil || addr.Name != "" || !strings.Contains(addr.Address, "@") {
 		errs.Add("email", "must be an email address like name@example.org")
 	} else {
 		email = strings.ToLower(addr.Address)
@@ -83,6 +86,9 @@ func (db *DB) ResearcherCount(ctx context.Context) (int, error) {
 // Authenticate checks an email and password. Wrong email and wrong password
 // are the same Unauthorized error and take the same time.
 func (db *DB) Authenticate(ctx context.Context, email, password string) (Researcher, error) {
+	if p := stimuli.TextProblem(email); p != "" {
+		return Researcher{}, experiments.InvalidFields(fieldError("email", "%s", p))
+	}
 	var r Researcher
 	var hash string
 	err := db.Pool.QueryRow(ctx, `SELECT id, email, password_hash, created_at FROM researchers WHERE lower(email) = lower($1)`,

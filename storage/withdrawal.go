@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/mccollough/mccollough/experiments"
+	"github.com/mccollough/mccollough/stimuli"
 )
 
 // Withdrawal is what a participant who withdrew is shown.
@@ -75,6 +77,12 @@ func (db *DB) DeleteParticipantData(ctx context.Context, ownerID int64, slug, se
 	}
 	if (sessionID == "") == (participantRef == "") {
 		return Deletion{}, experiments.Invalidf("give a session id or a participant id")
+	}
+	if _, err := uuid.Parse(sessionID); sessionID != "" && err != nil {
+		return Deletion{}, experiments.Errorf(experiments.NotFound, "no session %q in %q", sessionID, slug)
+	}
+	if p := stimuli.TextProblem(participantRef); p != "" {
+		return Deletion{}, experiments.InvalidFields(fieldError("participant_id", "%s", p))
 	}
 	var d Deletion
 	err = pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
