@@ -218,10 +218,11 @@ type participant struct {
 	adjusting   map[int]float64 // trial -> target tint
 	// pick chooses the patch (0…) of a screening trial; nil leaves the
 	// colour check to a hook.
-	pick       func(trial int) int
-	lastAction string
-	actedAt    time.Time
-	states     []string // distinct states in the order seen
+	pick          func(trial int) int
+	lastAction    string
+	actedAt       time.Time
+	screenRetries int
+	states        []string // distinct states in the order seen
 }
 
 func newParticipant(t *testing.T, ctx context.Context) *participant {
@@ -336,7 +337,16 @@ func (p *participant) run(timeout time.Duration, stop func(pageState) bool) page
 			}
 		case "finished":
 			return st
-		case "screen-fail", "error", "declined":
+		case "screen-fail":
+			// The screen check found the frames irregular, as it may while
+			// other work saturates the CPU: try again, as a participant would.
+			p.screenRetries++
+			if p.screenRetries > 30 {
+				p.t.Fatalf("the screen check failed %d times: %s", p.screenRetries, text(p.t, p.ctx, "#check-status"))
+			}
+			p.t.Logf("screen check failed (%s); trying again", text(p.t, p.ctx, "#check-status"))
+			p.click("#check-start")
+		case "error", "declined":
 			p.t.Fatalf("the page is in state %q: %s", st.State, st.Fatal)
 		default:
 			acted = false

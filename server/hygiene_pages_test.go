@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mccollough/mccollough/static"
 	"github.com/mccollough/mccollough/storage"
 )
 
@@ -26,7 +27,7 @@ func TestPreviewPageOnlyForItsOwner(t *testing.T) {
 	rec := ada.get("/s/pv/preview")
 	wantStatus(t, rec, http.StatusOK)
 	page := rec.Body.String()
-	for _, want := range []string{"not stored as data", `id="skip"`, `"preview":true`, `type="module" src="/static/runner.js?v=`,
+	for _, want := range []string{"not stored as data", `id="skip"`, `"preview":true`, `type="module" src="` + static.URL("runner/main.js") + `"`,
 		`"screen":{"min_width":800,"min_height":600,"desktop_only":false}`, `id="withdraw"`, `<dialog id="withdraw-dialog"`} {
 		if !strings.Contains(page, want) {
 			t.Fatalf("preview page lacks %q:\n%s", want, page)
@@ -37,7 +38,7 @@ func TestPreviewPageOnlyForItsOwner(t *testing.T) {
 	// Another researcher: the study's 404; signed out: the sign-in page.
 	rec = bob.get("/s/pv/preview")
 	wantStatus(t, rec, http.StatusNotFound)
-	if body := rec.Body.String(); !strings.Contains(body, "This study is not available") || strings.Contains(body, "runner.js") {
+	if body := rec.Body.String(); !strings.Contains(body, "This study is not available") || strings.Contains(body, "/static/runner/") {
 		t.Fatal(body)
 	}
 	wantRedirect(t, ts.anonymous(http.MethodGet, "/s/pv/preview"), "/login?next=/s/pv/preview")

@@ -21,7 +21,7 @@ import (
 
 // The participant's pages. The study link /s/{slug} is one page holding
 // the screens before a session exists (consent, screen check); the runner
-// (static/runner.js) then fetches each step of the session's plan as a
+// (static/runner/) then fetches each step of the session's plan as a
 // server-rendered fragment carrying its schedule as JSON data.
 
 // Timing constants the runner receives with each step.

@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"io/fs"
 	"mime"
 	"net/http"
 	"path"
@@ -17,11 +16,11 @@ import (
 // hash (?v=, see static.URL) may be cached forever; others revalidate by ETag.
 func serveStatic(c echo.Context) error {
 	name := path.Clean(c.Param("*"))
-	data, err := fs.ReadFile(static.FS, name)
-	if err != nil || name == "." {
+	asset := static.Get(name)
+	if asset == nil {
 		return echo.NewHTTPError(http.StatusNotFound, "no such file")
 	}
-	hash := static.Hash(name)
+	data, hash := asset.Data, asset.Hash
 	h := c.Response().Header()
 	h.Set("ETag", `"`+hash+`"`)
 	if c.QueryParam("v") == hash {

@@ -1,0 +1,194 @@
+// The participant's runner for a McCollough study (DESIGN.md §5), the
+// entry module. The server renders every screen; the runner runs the clock
+// (clock.js), reads the input (input.js), keeps the send queue (queue.js)
+// and walks the plan's steps (flow.js), fetching each step's fragment (HTML
+// with its schedule as JSON). Plain ES modules: no framework, no build
+// step, no inline script; the server rewrites the imports to content-hashed
+// URLs (static/static.go).
+
+import { $, clicked, message, never, round1, setState, show, sleep, store } from './dom.js';
+import { clock, measureRefresh } from './clock.js';
+import { input } from './input.js';
+import { reliably } from './net.js';
+import { logEvent, sessionGone } from './queue.js';
+import { enterFullscreen } from './stage.js';
+import { endAll, preview } from './trial.js';
+import { pauseInduction, inductionBack, watchPage } from './induction.js';
+import { afterCheck, resume, runFrom } from './flow.js';
+import { API, boot, fatal, params, recordKey, run, saveRecord, showEnded, startQueue } from './session.js';
+
+async function consent() {
+  show('consent');
+  setState('consent');
+  $('#consent-no').addEventListener('click', declined);
+  await clicked($('#consent-yes'));
+}
+
+// declined: not taking part (any more), before a session exists.
+function declined() {
+  run.quit = true;
+  show('consent');
+  $('#consent-declined').hidden = false;
+  for (const b of document.querySelectorAll('#consent button')) b.disabled = true;
+  setState('declined');
+}
+
+// screenCheck: full screen, refresh rate, pixel ratio, window (the study's
+// rule) and pointer; it returns the experiments.ScreenInfo.
+async function screenCheck() {
+  show('screen-check');
+  setState('screen-check');
+  const button = $('#check-start');
+  const status = $('#check-status');
+  for (;;) {
+    await clicked(button);
+    setState('screen-measuring');
+    button.disabled = true;
+    status.textContent = 'Measuring…';
+    const fullscreen = await enterFullscreen();
+    await sleep(400); // the switch to full screen resizes the page
+    const m = await measureRefresh();
+    const dpr = devicePixelRatio || 1;
+    const viewport = { width: Math.round(innerWidth), height: Math.round(innerHeight) };
+    const pointer = ['fine', 'coarse'].find((p) => matchMedia(`(pointer: ${p})`).matches) || 'none';
+    const rule = boot.screen;
+    let problem = '', state = 'screen-fail';
+    if (rule && (viewport.width < rule.min_width || viewport.height < rule.min_height)) {
+      problem = `This study needs a browser window of at least ${rule.min_width} × ${rule.min_height} pixels, and yours is ` +
+        `${viewport.width} × ${viewport.height}. Please make the window larger (or allow full screen) and try again, or switch to a computer with a larger screen.`;
+      state = 'screen-small';
+    } else if (rule?.desktop_only && pointer === 'coarse') {
+      problem = 'This study needs a computer with a mouse or trackpad, not a phone or tablet. Please open the same link on a computer.';
+      state = 'screen-small';
+    } else if (m.hz < 50) {
+      problem = `Your screen refreshes ${Math.round(m.hz)} times a second, but this study needs at least 50. ` +
+        'If your device has a power-saving mode, please turn it off (or plug in a laptop), or use another device, and try again.';
+    } else if (!m.stable) {
+      problem = 'The timing of your screen was irregular during the check. Please close other tabs and programs, ' +
+        'keep this tab in front, and try again.';
+    } else if (boot.size_px / dpr > Math.min(viewport.width, viewport.height)) {
+      problem = 'The browser window is too small to show the patterns at their exact size. ' +
+        'Please make the window larger (or allow full screen), and try again.';
+    }
+    logEvent('screen_check', { hz: round1(m.hz), sd_ms: round1(m.sd), dpr, viewport, pointer, fullscreen, ok: !problem });
+    button.disabled = false;
+    if (!problem) {
+      clock.period = m.period;
+      status.textContent = 'All set.';
+      return {
+        refresh_hz: Math.round(m.hz * 100) / 100, refresh_sd_ms: Math.round(m.sd * 100) / 100,
+        device_pixel_ratio: dpr, viewport, pointer,
+      };
+    }
+    status.textContent = problem;
+    button.textContent = 'Try again';
+    setState(state);
+  }
+}
+
+let creating = null; // the request creating the session
+
+async function createSession(screen) {
+  if (run.quit) return never();
+  message('Starting your session…');
+  setState('creating');
+  const r = await (creating = reliably('POST', `${API}/studies/${encodeURIComponent(boot.slug)}/sessions`, { body: { params, screen } }));
+  if (r.status === 404) return fatal('This study has just closed, so a new session cannot start. Thank you for your interest.');
+  if (!r.ok) {
+    const detail = r.data?.fields?.map((f) => `${f.field}: ${f.error}`).join('; ') || r.data?.error || `error ${r.status}`;
+    return fatal(`The session could not start (${detail}). Please check the study link.`);
+  }
+  const { session_id: id, token } = r.data;
+  run.session = {
+    id, token, plan: r.data.plan, stored: new Set(r.data.stored),
+    rec: { id, token, hz: screen.refresh_hz, inductions: {}, started: {} },
+  };
+  saveRecord();
+  startQueue();
+  // The server checks the screen too.
+  return r.data.status === 'screened_out' ? showEnded() : true;
+}
+
+// withdraw (confirmed): the server deletes the session's answers and
+// events, this device its unsent ones; the reload shows the confirmation.
+async function withdraw() {
+  $('#withdraw-dialog').close();
+  endAll();
+  await creating;
+  if (!run.session) return declined(); // nothing stored yet
+  message('Withdrawing…');
+  setState('withdrawing');
+  run.queue.clear();
+  const { id, token } = run.session;
+  const r = await reliably('POST', `${API}/sessions/${id}/withdraw`, { token });
+  if (!r.ok && !sessionGone(r.status)) return fatal(`Withdrawing failed (error ${r.status}). Please try again.`);
+  location.reload();
+}
+
+function initButtons() {
+  const d = $('#withdraw-dialog');
+  $('#withdraw').addEventListener('click', () => {
+    pauseInduction('withdraw_dialog');
+    if (d.showModal) d.showModal();
+    else if (confirm($('#wd-title').textContent)) withdraw();
+  });
+  $('#withdraw-no').addEventListener('click', () => d.close());
+  $('#withdraw-yes').addEventListener('click', withdraw);
+  d.addEventListener('close', inductionBack);
+  $('#skip')?.addEventListener('click', () => {
+    preview.skip();
+    logEvent('preview_skip', { state: document.body.dataset.state });
+  });
+  $('#fatal-reload').addEventListener('click', () => location.reload());
+}
+
+function supported() {
+  try {
+    localStorage.setItem('mccollough:probe', '1');
+    localStorage.removeItem('mccollough:probe');
+  } catch {
+    return false;
+  }
+  return typeof requestAnimationFrame === 'function' && typeof fetch === 'function' &&
+    typeof HTMLImageElement.prototype.decode === 'function' && typeof DOMParser === 'function' &&
+    typeof ResizeObserver === 'function' &&
+    !!document.createElement('canvas').getContext;
+}
+
+async function main() {
+  if (!supported()) {
+    location.replace(`/s/${encodeURIComponent(boot.slug)}/unsupported${location.search}`);
+    return;
+  }
+  input.init();
+  watchPage();
+  initButtons();
+  // A preview's session, or a return link's, comes in the fragment: keep it
+  // out of the address bar.
+  const hash = /(preview|resume)=([^.]+)\.(.+)/.exec(location.hash);
+  if (hash && (hash[1] === 'resume') !== !!boot.preview) {
+    store.set(recordKey(), { id: hash[2], token: hash[3], fresh: !!boot.preview });
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  const rec = store.get(recordKey());
+  if (rec?.id) {
+    const r = await reliably('GET', `${API}/sessions/${rec.id}`, { token: rec.token });
+    if (r.ok) {
+      return resume(rec, r.data, async () => {
+        await consent();
+        return screenCheck();
+      });
+    }
+    store.del(recordKey()); // unknown or not ours any more: start afresh
+  }
+  if (boot.preview) return fatal('This preview has ended or was deleted. Start a new one from the experiment’s dashboard.');
+  await consent();
+  const screen = await screenCheck();
+  if (!(await createSession(screen))) return;
+  return runFrom(afterCheck());
+}
+
+main().catch((err) => {
+  console.error(err);
+  fatal(`An unexpected error stopped the study: ${err?.message || err}`);
+});

@@ -1,0 +1,97 @@
+// The session as this page knows it: the boot data, the session (id, token,
+// plan, what the server has stored), its record in localStorage (so a
+// reload resumes), the screens that end a session, and the step fragments
+// the server renders.
+
+import { $, never, setState, show, store } from './dom.js';
+import { reliably } from './net.js';
+import { SendQueue, sessionGone, useQueue } from './queue.js';
+import { exitFullscreen } from './stage.js';
+import { endAll } from './trial.js';
+
+export const API = '/api/v1';
+export const boot = JSON.parse(document.getElementById('boot').textContent);
+export const params = Object.fromEntries(new URLSearchParams(location.search));
+// As experiments.ParticipantRef picks it.
+const pid = params.PROLIFIC_PID || params.pid || params.PID || params.participant || params.participant_id || '';
+
+// run: session is { id, token, plan, stored: Set, rec }; queue its SendQueue;
+// quit once the participant declined.
+export const run = { session: null, queue: null, quit: false };
+
+export function recordKey() {
+  return `mccollough:${boot.slug}:${boot.preview ? '(preview)' : pid}`;
+}
+
+export function saveRecord() {
+  store.set(recordKey(), run.session.rec);
+}
+
+export const isDone = (index) => run.session.stored.has(index) || run.queue.has(index);
+
+export function stepTrials(step) {
+  if (step.kind !== 'test' && step.kind !== 'screening') return [];
+  return Array.from({ length: step.trial_count }, (_, k) => step.first_trial + k);
+}
+
+export function startQueue() {
+  run.queue = new SendQueue(run.session, sessionLost);
+  useQueue(run.queue);
+}
+
+// fatal stops whatever runs and says why.
+export function fatal(text) {
+  endAll();
+  exitFullscreen();
+  $('#fatal-message').textContent = text;
+  show('fatal');
+  setState('error');
+}
+
+// sessionLost: the server no longer knows this session (or its token).
+function sessionLost() {
+  store.del(recordKey());
+  fatal('This session could not be found on the server. Please reload the page to start again.');
+}
+
+// call makes a request of the session's own (its token), retried while the
+// server is unreachable; a session the server no longer knows ends here.
+export async function call(method, path, opts = {}) {
+  const r = await reliably(method, path, { ...opts, token: run.session.token });
+  if (sessionGone(r.status)) {
+    sessionLost();
+    return never();
+  }
+  return r;
+}
+
+// loadFragment puts a fragment in place of #step; it returns it with its JSON data.
+export async function loadFragment(path) {
+  const r = await call('GET', path, { accept: 'text/html' });
+  if (!r.ok) {
+    fatal(`The server could not prepare the next screen (error ${r.status}).`);
+    return never();
+  }
+  const doc = new DOMParser().parseFromString(r.text, 'text/html');
+  const section = document.adoptNode(doc.getElementById('step'));
+  document.getElementById('step').replaceWith(section);
+  const json = $('#step-data', section);
+  show('step');
+  return { root: section, data: json ? JSON.parse(json.textContent) : null };
+}
+
+export const loadStep = (step) => loadFragment(`/s/${boot.slug}/sessions/${run.session.id}/steps/${step.index}`);
+
+// showEnded: why a withdrawn or screened-out session stopped (also when its
+// link is reopened); starting again is the participant's choice.
+export async function showEnded() {
+  run.queue?.clear();
+  const { root } = await loadFragment(`/s/${boot.slug}/sessions/${run.session.id}/ended`);
+  exitFullscreen();
+  setState('ended');
+  $('[data-restart]', root)?.addEventListener('click', () => {
+    store.del(recordKey());
+    location.reload();
+  });
+  return never();
+}

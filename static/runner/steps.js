@@ -1,0 +1,139 @@
+// The steps of a plan that the participant works through: instructions,
+// test blocks, the colour check, the debrief (the induction is in
+// induction.js). Each fetches its fragment from the server.
+
+import { $, clicked, message, never, round1, setState } from './dom.js';
+import { clock } from './clock.js';
+import { logEvent } from './queue.js';
+import { begin, exitFullscreen, images, loadImage, makeStage } from './stage.js';
+import { inScope, runTrial } from './trial.js';
+import { adjustment, pick, tintURL, twoAFC } from './trials.js';
+import { API, call, fatal, isDone, loadStep, run, saveRecord, showEnded, stepTrials } from './session.js';
+
+export async function instructions(step) {
+  const { root } = await loadStep(step);
+  setState('instructions');
+  await clicked($('[data-next]', root));
+}
+
+// runTest: a test block, the planned trials not yet done; a staircase asks
+// the server for each next trial.
+export async function runTest(step) {
+  const staircase = step.method === 'staircase';
+  let next = null;
+  if (staircase) {
+    next = await nextStaircase(step);
+    if (next.done) return;
+  } else if (stepTrials(step).every(isDone)) {
+    return;
+  }
+  const { root, data } = await loadStep(step);
+  const todo = data.trials.filter((t) => !isDone(t.index));
+  await inScope(async (scope) => {
+    const ui = {
+      stage: makeStage($('canvas.stage', root), data.size_px, scope),
+      prompt: $('[data-prompt]', root),
+      progress: $('[data-progress]', root),
+      slider: $('[data-slider]', root),
+    };
+    setState('loading');
+    if (step.method === 'adjustment') {
+      await Promise.all(todo.map((t) => loadImage(tintURL(data, t.pattern, t.start_tint))));
+    } else if (staircase) {
+      await loadImage(next.trial.stimulus_url);
+    } else {
+      await Promise.all(todo.map((t) => loadImage(t.stimulus_url)));
+    }
+    await begin(root, 'block-start', ui.stage);
+    const env = { ui, data, phaseStart: await scope.frame(), fixationMS: data.fixation_ms };
+    logEvent('test_start', { step: step.index, phase: step.phase, block: step.block, trials: todo.length });
+    const timing = { n: 0, within: 0, dropped: 0 };
+    const tally = (body) => {
+      timing.n++;
+      timing.dropped += body.dropped_frames;
+      if (Math.abs(body.measured_ms - body.intended_ms) <= clock.period + 0.5) timing.within++;
+    };
+    if (staircase) {
+      for (let k = 1; !next.done; k++) {
+        ui.progress.textContent = `Pattern ${k}`;
+        const body = await runTrial(twoAFC, next.trial, env);
+        tally(body);
+        run.queue.trial(next.trial.index, body);
+        next = await nextStaircase(step); // the next tint depends on this answer
+      }
+    } else {
+      const type = step.method === 'adjustment' ? adjustment : twoAFC;
+      for (const [k, t] of todo.entries()) {
+        ui.progress.textContent = `${k + 1} of ${todo.length}`;
+        const body = await runTrial(type, t, env);
+        if (type === twoAFC) tally(body);
+        run.queue.trial(t.index, body);
+      }
+    }
+    logEvent('test_end', { step: step.index, block: step.block, ...timing, period_ms: round1(clock.period) });
+  });
+  images.clear();
+}
+
+async function nextStaircase(step) {
+  await run.queue.drain();
+  const r = await call('GET', `${API}/sessions/${run.session.id}/next?block=${step.block}`);
+  if (!r.ok) {
+    fatal(`The next pattern could not be prepared (error ${r.status}).`);
+    return never();
+  }
+  return r.data;
+}
+
+// runScreening: the colour check; the server then scores the stored
+// answers: passed goes on, failed ends the session kindly.
+export async function runScreening(step) {
+  const { session, queue } = run;
+  if (!stepTrials(step).every(isDone)) {
+    const { root, data } = await loadStep(step);
+    setState('loading');
+    const todo = data.trials.filter((t) => !isDone(t.index));
+    await Promise.all(todo.flatMap((t) => [loadImage(t.stimulus_url), loadImage(t.neutral_url)]));
+    $('[data-loading]', root).hidden = true;
+    $('[data-run]', root).hidden = false;
+    await inScope(async (scope) => {
+      const env = { root, phaseStart: await scope.frame() };
+      for (const [k, t] of todo.entries()) {
+        $('[data-progress]', root).textContent = `${k + 1} of ${todo.length}`;
+        queue.trial(t.index, await runTrial(pick, t, env));
+        await scope.sleep(300);
+      }
+    });
+  }
+  message('Checking your answers…');
+  setState('loading');
+  await queue.drain();
+  const r = await call('POST', `${API}/sessions/${session.id}/screening`);
+  if (r.status === 409 && r.data?.details?.missing) {
+    const st = await call('GET', `${API}/sessions/${session.id}`);
+    if (st.ok) session.stored = new Set(st.data.stored);
+    return runScreening(step);
+  }
+  if (!r.ok) return fatal(`The colour check could not be scored (error ${r.status}).`);
+  if (!r.data.passed) return showEnded();
+  logEvent('screening_end', r.data);
+}
+
+// debrief resolves true when the participant chooses the reversal.
+export async function debrief(step) {
+  const { root } = await loadStep(step);
+  exitFullscreen();
+  const offer = $('[data-reversal-offer]', root);
+  if (offer && run.session.rec.reversal) offer.hidden = true;
+  setState('debrief');
+  const choice = await Promise.race([
+    clicked($('[data-finish]', root)).then(() => false),
+    offer ? clicked($('[data-reversal]', offer)).then(() => true) : never(),
+  ]);
+  logEvent(choice ? 'reversal_chosen' : 'finish_chosen');
+  if (choice) {
+    run.session.rec.reversal = true;
+    saveRecord();
+  }
+  return choice;
+}

@@ -1,0 +1,168 @@
+// The trial types. Each has run(trial, env, scope), which presents the
+// trial and returns the body to store, and simulate(trial, env), the
+// answer a preview that skips ahead stores instead (see trial.js).
+
+import { $, round1, setState } from './dom.js';
+import { clock } from './clock.js';
+import { images, loadImage } from './stage.js';
+
+const coin = () => (Math.random() < 0.5 ? 'red' : 'green');
+
+const untimed = { rt_ms: 0, onset_ms: 0, measured_ms: 0, frames: 0, dropped_frames: 0 };
+
+// twoAFC: one frame-locked forced-choice trial: fixation, the pattern for
+// duration_ms, blank and the question. Answers count from the onset frame.
+// env: { ui, phaseStart, fixationMS }.
+export const twoAFC = {
+  simulate: (trial) => ({ ...untimed, response: coin(), tint: trial.tint, intended_ms: trial.duration_ms }),
+
+  async run(trial, { ui, phaseStart, fixationMS }, scope) {
+    const img = await scope.wait(loadImage(trial.stimulus_url));
+    let answered;
+    const answer = new Promise((resolve) => { answered = resolve; });
+    let onset = Infinity;
+    scope.onInput((kind, value, t) => {
+      if (kind === 'left') value = 'red';
+      else if (kind === 'right') value = 'green';
+      else if (kind !== 'answer') return false;
+      if (t < onset) return false; // too early (or before the pattern was shown)
+      answered({ value, t });
+      return true;
+    });
+    setState('trial', trial.index);
+    ui.prompt.textContent = '';
+    const fixOn = await scope.frame();
+    ui.stage.blank();
+    ui.stage.fixation();
+    onset = await scope.waitFrames(clock.frames(fixationMS), fixOn);
+    ui.stage.image(img);
+    const n = clock.frames(trial.duration_ms);
+    let shown = 0; // frame callbacks while the pattern was up
+    let ts = onset;
+    do {
+      shown++;
+      ts = await scope.frame();
+    } while (clock.elapsed(ts, onset) < n);
+    ui.stage.blank();
+    const offset = ts;
+    setState('respond', trial.index);
+    ui.prompt.textContent = 'Did the light stripes look reddish or greenish?';
+    const a = await scope.wait(answer);
+    ui.prompt.textContent = '';
+    const measured = offset - onset;
+    const frames = Math.round(measured / clock.period);
+    await scope.waitFrames(clock.frames(250), await scope.frame());
+    return {
+      response: a.value, tint: trial.tint, rt_ms: round1(a.t - onset), onset_ms: round1(onset - phaseStart),
+      intended_ms: trial.duration_ms, measured_ms: round1(measured), frames, dropped_frames: Math.max(0, frames - shown),
+    };
+  },
+};
+
+// The tint is a number on the step grid; the server renders any tint.
+const tintText = (x) => String(Math.round(x * 1e6) / 1e6);
+export const tintURL = (data, pattern, tint) =>
+  `${data.stimulus_url}?pattern=${encodeURIComponent(pattern)}&tint=${tintText(tint)}`;
+
+// adjustment: one nulling trial; the answer is the tint on the screen when
+// the participant confirms. env: { ui, data, phaseStart }.
+export const adjustment = {
+  simulate: (trial) => ({ ...untimed, response: trial.start_tint, tint: trial.start_tint, intended_ms: 0 }),
+
+  async run(trial, { ui, data, phaseStart }, scope) {
+    const { min_tint: lo, max_tint: hi, step } = trial;
+    const clamp = (x) => Math.round(Math.min(hi, Math.max(lo, x)) * 1e6) / 1e6;
+    const url = (tint) => tintURL(data, trial.pattern, tint);
+    let tint = clamp(trial.start_tint);
+    let confirmed = 0;
+    let onset = Infinity;
+    // The slider's ends reach a random number of steps past the tint range,
+    // so that its middle is not "neutral".
+    const slider = ui.slider;
+    const spare = Math.round((hi - lo) / 2 / step);
+    const below = Math.floor(Math.random() * (spare + 1));
+    Object.assign(slider, { min: lo - below * step, max: hi + (spare - below) * step, step });
+    slider.value = tint;
+    // The slider follows the keys, not the clamp (which would show the range).
+    const set = (x, fromSlider = false) => {
+      tint = clamp(x);
+      if (!fromSlider) slider.value = tint;
+      for (const d of [1, -1, 2, -2]) loadImage(url(clamp(tint + d * step)), { retry: false }).catch(() => {});
+      loadImage(url(tint), { retry: false }).catch(() => {});
+    };
+    scope.listen(slider, 'input', () => set(Number(slider.value), true));
+    scope.onInput((kind, value, t) => {
+      if (kind === 'left') set(tint - step);
+      else if (kind === 'right') set(tint + step);
+      else if (kind === 'confirm' && t >= onset) confirmed = t;
+      else return false;
+      return true;
+    });
+    set(tint);
+    const first = await scope.wait(loadImage(url(tint)));
+    onset = await scope.frame();
+    ui.stage.image(first);
+    let shownTint = tint;
+    document.body.dataset.tint = tintText(shownTint);
+    setState('adjust', trial.index);
+    ui.prompt.textContent = 'Change the colour until the light stripes look neither reddish nor greenish.';
+    let shown = 0;
+    let ts = onset;
+    while (!confirmed) {
+      shown++;
+      ts = await scope.frame();
+      // The wanted tint once decoded; until then the shown one counts.
+      if (tint !== shownTint && !images.has(url(tint)) && shown % 30 === 0) {
+        loadImage(url(tint), { retry: false }).catch(() => {}); // retry, gently
+      }
+      const img = tint !== shownTint && images.get(url(tint))?.img;
+      if (img) {
+        ui.stage.image(img);
+        shownTint = tint;
+        document.body.dataset.tint = tintText(shownTint);
+      }
+    }
+    ui.stage.blank();
+    const measured = ts - onset;
+    const frames = Math.round(measured / clock.period);
+    await scope.waitFrames(clock.frames(400), await scope.frame());
+    return {
+      response: shownTint, tint: shownTint, rt_ms: round1(Math.max(0, confirmed - onset)), onset_ms: round1(onset - phaseStart),
+      intended_ms: 0, measured_ms: round1(measured), frames, dropped_frames: Math.max(0, frames - shown),
+    };
+  },
+};
+
+const el = (tag, props, ...kids) => {
+  const e = Object.assign(document.createElement(tag), props);
+  e.append(...kids);
+  return e;
+};
+
+// pick: one colour-check trial: the patches side by side, the tinted one at
+// position target; the answer is the patch picked. env: { root, phaseStart }.
+export const pick = {
+  // A preview passes the check.
+  simulate: (trial) => ({ ...untimed, response: trial.target, tint: trial.tint, intended_ms: 0 }),
+
+  async run(trial, { root, phaseStart }, scope) {
+    const box = $('[data-patches]', root);
+    const imgs = Array.from({ length: trial.patches }, (_, i) =>
+      el('img', { alt: '', src: i === trial.target ? trial.stimulus_url : trial.neutral_url }));
+    box.replaceChildren(...imgs.map((img, i) => el('button', { type: 'button', name: 'pick', value: i }, img,
+      el('span', { className: 'visually-hidden', textContent: 'Patch ' }), el('kbd', { textContent: i + 1 }))));
+    await scope.wait(Promise.all(imgs.map((img) => img.decode().catch(() => {}))));
+    let answered;
+    const answer = new Promise((resolve) => { answered = resolve; });
+    scope.onInput((kind, value, time) => kind === 'pick' && value < trial.patches && !answered({ value, time }));
+    box.classList.remove('blank');
+    scope.defer(() => box.classList.add('blank'));
+    const onset = await scope.frame();
+    setState('screening', trial.index);
+    const a = await scope.wait(answer);
+    return {
+      ...untimed, response: a.value, tint: trial.tint, intended_ms: 0,
+      rt_ms: round1(Math.max(0, a.time - onset)), onset_ms: round1(onset - phaseStart),
+    };
+  },
+};
