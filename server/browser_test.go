@@ -535,15 +535,19 @@ func studyLink(base, slug, pid string) string {
 	return fmt.Sprintf("%s/s/%s?PROLIFIC_PID=%s&STUDY_ID=st1&SESSION_ID=se1", base, slug, pid)
 }
 
-// timingReport checks the recorded stimulus durations: within one refresh
-// of the intended duration for at least 95% of the stimuli. It logs the
-// distribution (for BENCHMARKS.md); it asserts nothing about wall time.
+// timingReport checks what must hold of the recorded stimulus durations
+// however busy the machine: every timed stimulus has a measured duration
+// that agrees with its frame count, none was cut short (by more than a
+// frame), and one that ran over by more than a frame has dropped frames
+// recorded. It logs the accuracy (the share within ±1 frame of the
+// intended duration, which a loaded CPU lowers) for BENCHMARKS.md.
 func timingReport(t *testing.T, stored []storedTrial, screen experiments.ScreenInfo) {
 	t.Helper()
 	if screen.RefreshHz <= 0 {
 		t.Fatalf("the session's screen info has no refresh rate: %+v", screen)
 	}
 	period := 1000 / screen.RefreshHz
+	const slack = 0.5 // ms: timestamps are rounded to 0.1 ms or coarser
 	var errs []float64
 	within, dropped := 0, 0
 	for _, s := range stored {
@@ -553,9 +557,18 @@ func timingReport(t *testing.T, stored []storedTrial, screen experiments.ScreenI
 		if s.Measured <= 0 || s.Frames <= 0 {
 			t.Fatalf("trial %d has no measured duration: %+v", s.Index, s)
 		}
+		if math.Abs(float64(s.Frames)*period-s.Measured) > period/2+slack {
+			t.Errorf("trial %d: %d frames recorded for %.1f ms at %.2f Hz", s.Index, s.Frames, s.Measured, screen.RefreshHz)
+		}
 		d := s.Measured - s.Intended
+		if d < -period-slack {
+			t.Errorf("trial %d was shown %.1f ms instead of %.0f ms: cut short", s.Index, s.Measured, s.Intended)
+		}
+		if d > period+slack && s.Dropped == 0 {
+			t.Errorf("trial %d ran %.1f ms over with no dropped frame recorded", s.Index, d)
+		}
 		errs = append(errs, d)
-		if math.Abs(d) <= period+0.5 { // +0.5 ms: timestamps are rounded to 0.1 ms or coarser
+		if math.Abs(d) <= period+slack {
 			within++
 		}
 		dropped += s.Dropped
@@ -564,14 +577,10 @@ func timingReport(t *testing.T, stored []storedTrial, screen experiments.ScreenI
 		t.Fatal("no timed stimuli stored")
 	}
 	sort.Float64s(errs)
-	share := float64(within) / float64(len(errs))
 	t.Logf("timing: refresh %.2f Hz (sd %.2f ms, dpr %g); %d stimuli, %.1f%% within ±1 frame (%.2f ms) of intended; "+
 		"measured−intended ms: min %.1f, median %.1f, max %.1f; dropped frames total %d",
-		screen.RefreshHz, screen.RefreshSDMS, screen.DevicePixelRatio, len(errs), 100*share, period,
+		screen.RefreshHz, screen.RefreshSDMS, screen.DevicePixelRatio, len(errs), 100*float64(within)/float64(len(errs)), period,
 		errs[0], errs[len(errs)/2], errs[len(errs)-1], dropped)
-	if share < 0.95 {
-		t.Fatalf("only %.1f%% of stimuli lasted within one frame of the intended duration: %v", 100*share, errs)
-	}
 }
 
 func TestBrowserFullSession(t *testing.T) {
