@@ -3,9 +3,11 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,7 +29,18 @@ func TestBrowserWorkspacePairToOpenExperiment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(ts.srv)
+	// Every path the pages ask for that does not exist (a favicon, say).
+	var mu sync.Mutex
+	var missing []string
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		ts.srv.ServeHTTP(rec, r)
+		if rec.status == http.StatusNotFound {
+			mu.Lock()
+			missing = append(missing, r.URL.Path)
+			mu.Unlock()
+		}
+	}))
 	t.Cleanup(hs.Close)
 
 	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
@@ -124,10 +137,26 @@ func TestBrowserWorkspacePairToOpenExperiment(t *testing.T) {
 		t.Fatalf("after opening at %s", loc)
 	}
 
-	// The dashboard polls the API with the session cookie; the study link
-	// can be copied.
-	do("open the dashboard", chromedp.Navigate(base+"/researcher/experiments/rings-study"), chromedp.WaitVisible(chromedp.CSS("[data-dashboard]")))
-	waitFor("the live dashboard", `document.querySelector("[data-dashboard]").dataset.live === "ok"`)
+	// The dashboard polls its live part with the session cookie and shows
+	// sessions as they come, withdrawn ones counted as such, within its
+	// box; the study link can be copied.
+	do("open the dashboard", chromedp.Navigate(base+"/researcher/experiments/rings-study"), chromedp.WaitVisible(chromedp.CSS("[data-live]")))
+	waitFor("the live dashboard", `document.querySelector("[data-live]").dataset.state === "ok"`)
+	ts.startSession("rings-study", map[string]any{"params": map[string]string{"PROLIFIC_PID": "5f3c1a2b4d6e8f0a1b2c3d4e"}, "screen": map[string]any{"refresh_hz": 59.94}})
+	leaving := ts.startSession("rings-study", map[string]any{})
+	wantStatus(t, ts.do(http.MethodPost, "/api/v1/sessions/"+leaving.SessionID+"/withdraw", nil, auth(leaving.Token)...), http.StatusOK)
+	waitFor("the new sessions on the dashboard", `document.querySelector("[data-summary]").textContent === "2 sessions: 1 in progress, 0 complete, 0 abandoned, 1 withdrawn."`)
+	waitFor("the change announced", `document.querySelector("[data-live-announce]").textContent.startsWith("2 sessions")`)
+	waitFor("the recent sessions listed", `document.querySelectorAll("table.sessions tbody tr").length === 2`)
+	const within = `(() => {
+		const box = document.querySelector("section.dashboard").getBoundingClientRect();
+		return [...document.querySelectorAll("section.dashboard .table-scroll, section.dashboard table")].every(el => el.getBoundingClientRect().right <= box.right + 0.5)
+			&& document.documentElement.scrollWidth <= document.documentElement.clientWidth;
+	})()`
+	inside, err := chromedp.Run(ctx, chromedp.Evaluate[bool](within))
+	if err != nil || !inside {
+		t.Errorf("the dashboard's tables overflow its box (%v)", err)
+	}
 	do("copy the study link", chromedp.Click(chromedp.CSS(`[data-copy="prolific-url"]`), chromedp.NodeVisible))
 	waitFor("the copy confirmation", `document.querySelector("[data-copy-status]").textContent !== ""`)
 
@@ -153,5 +182,10 @@ func TestBrowserWorkspacePairToOpenExperiment(t *testing.T) {
 	}
 	if status != "open" || expPair == nil || *expPair != pairID {
 		t.Fatalf("experiment status %q, pair %v (want open, %d)", status, expPair, pairID)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(missing) > 0 {
+		t.Errorf("the pages asked for what does not exist: %v", missing)
 	}
 }

@@ -3,8 +3,7 @@ package server
 import (
 	"fmt"
 	"math"
-	"sort"
-	"strconv"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -13,6 +12,11 @@ import (
 	"github.com/mccollough/mccollough/storage"
 	"github.com/mccollough/mccollough/templates"
 )
+
+// An experiment's dashboard: the page, and its live part as an HTML
+// fragment that the page polls (static/dashboard.js swaps it in). Both are
+// rendered by the one templ component, templates.DashboardLive, so the
+// dashboard's formats live here and nowhere else.
 
 // dashboardPage serves GET /researcher/experiments/{slug}.
 func (s *Server) dashboardPage(c echo.Context) error {
@@ -27,6 +31,21 @@ func (s *Server) dashboardPage(c echo.Context) error {
 	return s.renderDashboard(c, e, n)
 }
 
+// dashboardLive serves GET /researcher/experiments/{slug}/live: the
+// dashboard's live part alone, for the page to poll.
+func (s *Server) dashboardLive(c echo.Context) error {
+	e, err := s.ownedExperiment(c)
+	if err != nil {
+		return err
+	}
+	live, _, err := s.dashboardLiveData(c, e)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return render(c, templates.DashboardLive(live))
+}
+
 // recentSessions is how many sessions the dashboard lists.
 const recentSessions = 20
 
@@ -36,13 +55,7 @@ func (s *Server) renderDashboard(c echo.Context, e storage.Experiment, n templat
 
 // renderDashboardWith shows the dashboard with the deletion form as typed.
 func (s *Server) renderDashboardWith(c echo.Context, e storage.Experiment, n templates.Notice, del templates.DeleteDataForm) error {
-	r, _ := currentResearcher(c)
-	ctx := c.Request().Context()
-	d, err := s.db.Dashboard(ctx, r.ID, e.Slug)
-	if err != nil {
-		return err
-	}
-	list, err := s.db.ExperimentSessions(ctx, r.ID, e.Slug, recentSessions)
+	live, d, err := s.dashboardLiveData(c, e)
 	if err != nil {
 		return err
 	}
@@ -50,46 +63,77 @@ func (s *Server) renderDashboardWith(c echo.Context, e storage.Experiment, n tem
 	if err != nil {
 		return err
 	}
-	page := templates.DashboardPage{Header: s.experimentHeader(c, e, "dashboard"), Stats: dashboardStats(d, e.Definition.Arms()), Notice: n,
-		Arms: e.Definition.Arms(), Previews: d.Previews, Delete: del, Audit: audit}
-	for _, ss := range list {
-		page.Sessions = append(page.Sessions, sessionRow(ss))
-	}
-	return render(c, templates.ExperimentDashboard(viewer(c), page))
+	return render(c, templates.ExperimentDashboard(viewer(c), templates.DashboardPage{
+		Header: s.experimentHeader(c, e, "dashboard"), Notice: n, Live: live,
+		Previews: d.Previews, Delete: del, Audit: audit}))
 }
 
-// The formats below are also those of static/dashboard.js, which redraws
-// the dashboard from the JSON API.
+// dashboardLiveData is what the live part shows now, with the counts it
+// was made from.
+func (s *Server) dashboardLiveData(c echo.Context, e storage.Experiment) (templates.DashboardLiveData, storage.Dashboard, error) {
+	r, _ := currentResearcher(c)
+	ctx := c.Request().Context()
+	d, err := s.db.Dashboard(ctx, r.ID, e.Slug)
+	if err != nil {
+		return templates.DashboardLiveData{}, d, err
+	}
+	list, err := s.db.ExperimentSessions(ctx, r.ID, e.Slug, recentSessions)
+	if err != nil {
+		return templates.DashboardLiveData{}, d, err
+	}
+	live := dashboardLiveData(d, e.Definition.Arms())
+	for _, ss := range list {
+		live.Sessions = append(live.Sessions, sessionRow(ss))
+	}
+	return live, d, nil
+}
 
-var statusOrder = []string{experiments.StatusStarted, experiments.StatusComplete, experiments.StatusAbandoned}
+// sessionStatuses are the statuses the dashboard counts, in the order a
+// session reaches them, with the words it uses for each.
+var sessionStatuses = []struct{ status, label string }{
+	{experiments.StatusStarted, "in progress"},
+	{experiments.StatusComplete, "complete"},
+	{experiments.StatusAbandoned, "abandoned"},
+	{experiments.StatusWithdrawn, "withdrawn"},
+	{experiments.StatusScreenedOut, "screened out"},
+}
 
-func dashboardStats(d storage.Dashboard, arms int) templates.DashboardStats {
-	st := templates.DashboardStats{Total: d.Total, Models: d.Models, Completion: "–", Median: "–", Last: "none yet"}
+// dashboardLiveData formats the counts of d for an experiment with arms
+// counterbalancing conditions: every status counted, in every table.
+func dashboardLiveData(d storage.Dashboard, arms int) templates.DashboardLiveData {
+	live := templates.DashboardLiveData{Total: d.Total, Models: d.Models, Completion: "–", Median: "–", Last: "none yet"}
 	if d.Total > 0 {
-		st.Completion = fmt.Sprintf("%d%%", int(math.Round(d.CompletionRate*100)))
+		live.Completion = fmt.Sprintf("%d%%", int(math.Round(d.CompletionRate*100)))
 	}
 	if d.MedianDurationS != nil {
-		st.Median = formatSeconds(*d.MedianDurationS)
+		live.Median = formatSeconds(*d.MedianDurationS)
 	}
 	if d.LastActivity != nil {
-		st.Last = when(*d.LastActivity)
+		live.Last = when(*d.LastActivity)
 	}
-	st.Summary = summaryLine(d.Total, d.ByStatus)
-	seen := map[string]bool{}
-	for _, k := range statusOrder {
-		st.ByStatus = append(st.ByStatus, templates.CountRow{Label: k, Count: d.ByStatus[k]})
-		seen[k] = true
+	statuses := make([]string, 0, len(sessionStatuses))
+	for _, st := range sessionStatuses {
+		live.Statuses = append(live.Statuses, st.label)
+		statuses = append(statuses, st.status)
 	}
+	// A status this version does not know still counts, under its own name.
 	var others []string
 	for k := range d.ByStatus {
-		if !seen[k] {
+		if !slices.Contains(statuses, k) {
 			others = append(others, k)
 		}
 	}
-	sort.Strings(others)
-	for _, k := range others {
-		st.ByStatus = append(st.ByStatus, templates.CountRow{Label: k, Count: d.ByStatus[k]})
+	slices.Sort(others)
+	live.Statuses = append(live.Statuses, others...)
+	statuses = append(statuses, others...)
+
+	counts := make([]int, len(statuses))
+	for i, st := range statuses {
+		counts[i] = d.ByStatus[st]
+		live.ByStatus = append(live.ByStatus, templates.CountRow{Label: live.Statuses[i], Count: counts[i]})
 	}
+	live.Summary = summaryLine(d.Total, live.Statuses, counts)
+
 	conds := []int{}
 	for a := range arms {
 		conds = append(conds, a)
@@ -99,20 +143,21 @@ func dashboardStats(d storage.Dashboard, arms int) templates.DashboardStats {
 			conds = append(conds, a)
 		}
 	}
-	sort.Ints(conds)
+	slices.Sort(conds)
 	for _, a := range conds {
-		m := d.ByCondition[a]
-		row := templates.ConditionRow{Label: conditionLabel(a), Started: m[experiments.StatusStarted],
-			Complete: m[experiments.StatusComplete], Abandoned: m[experiments.StatusAbandoned]}
-		for _, n := range m {
+		row := templates.ConditionRow{Label: conditionLabel(a)}
+		for _, st := range statuses {
+			row.Counts = append(row.Counts, d.ByCondition[a][st])
+		}
+		for _, n := range d.ByCondition[a] {
 			row.Total += n
 		}
-		st.Conditions = append(st.Conditions, row)
+		live.Conditions = append(live.Conditions, row)
 	}
 	for _, rr := range d.RefreshRates {
-		st.Refresh = append(st.Refresh, templates.CountRow{Label: fmt.Sprintf("%d Hz", rr.Hz), Count: rr.Count})
+		live.Refresh = append(live.Refresh, templates.CountRow{Label: fmt.Sprintf("%d Hz", rr.Hz), Count: rr.Count})
 	}
-	return st
+	return live
 }
 
 func conditionLabel(arm int) string {
@@ -120,19 +165,19 @@ func conditionLabel(arm int) string {
 	return fmt.Sprintf("%d: red %s, green %s", arm, strings.ToUpper(c.RedPattern), strings.ToUpper(c.GreenPattern))
 }
 
-func summaryLine(total int, by map[string]int) string {
+// summaryLine adds up to total: the first three statuses always, the rarer
+// ones when they occur.
+func summaryLine(total int, labels []string, counts []int) string {
 	if total == 0 {
 		return "No sessions yet."
 	}
-	return fmt.Sprintf("%s: %d complete, %d in progress, %d abandoned.", countNounPlain(total, "session", "sessions"),
-		by[experiments.StatusComplete], by[experiments.StatusStarted], by[experiments.StatusAbandoned])
-}
-
-func countNounPlain(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
+	parts := make([]string, 0, len(labels))
+	for i, label := range labels {
+		if i < 3 || counts[i] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[i], label))
+		}
 	}
-	return strconv.Itoa(n) + " " + many
+	return templates.CountNoun(total, "session", "sessions") + ": " + strings.Join(parts, ", ") + "."
 }
 
 // formatSeconds writes a duration as "42 s" or "4 min 12 s".

@@ -99,12 +99,12 @@ func expPage(slug string) string { return "/researcher/experiments/" + slug }
 func hygieneNotice(c echo.Context) templates.Notice {
 	if n := c.QueryParam("previews_deleted"); n != "" {
 		k, _ := strconv.Atoi(n)
-		return templates.Notice{Kind: "ok", Message: fmt.Sprintf("Deleted %s.", countNounPlain(k, "preview session", "preview sessions"))}
+		return templates.Notice{Kind: "ok", Message: fmt.Sprintf("Deleted %s.", templates.CountNoun(k, "preview session", "preview sessions"))}
 	}
 	var ss, tt, ee int
 	if _, err := fmt.Sscanf(c.QueryParam("deleted"), "%d-%d-%d", &ss, &tt, &ee); err == nil {
 		return templates.Notice{Kind: "ok", Message: fmt.Sprintf("Deleted %s with %s and %s. The deletion is recorded in the log below.",
-			countNounPlain(ss, "session", "sessions"), countNounPlain(tt, "trial", "trials"), countNounPlain(ee, "event", "events"))}
+			templates.CountNoun(ss, "session", "sessions"), templates.CountNoun(tt, "trial", "trials"), templates.CountNoun(ee, "event", "events"))}
 	}
 	return templates.Notice{}
 }

@@ -35,6 +35,7 @@ func (s *Server) pageRoutes(mw ...echo.MiddlewareFunc) {
 	e.GET("/researcher/experiments/new", s.newExperimentPage, mw...)
 	e.POST("/researcher/experiments", s.createExperimentSubmit, mw...)
 	e.GET("/researcher/experiments/:slug", s.dashboardPage, mw...)
+	e.GET("/researcher/experiments/:slug/live", s.dashboardLive, mw...)
 	e.GET("/researcher/experiments/:slug/edit", s.editExperimentPage, mw...)
 	e.POST("/researcher/experiments/:slug/edit", s.editExperimentSubmit, mw...)
 	e.GET("/researcher/experiments/:slug/json", s.jsonExperimentPage, mw...)
@@ -251,24 +252,19 @@ func (s *Server) deletePairSubmit(c echo.Context) error {
 	err = s.db.DeletePair(c.Request().Context(), r.ID, p.ID)
 	if experiments.ErrorCode(err) == experiments.Conflict {
 		c.Response().Status = http.StatusConflict
+		// The pair may have come into use after it was read (InUse 0).
+		usedBy := "an experiment"
+		if p.InUse > 0 {
+			usedBy = templates.CountNoun(p.InUse, "experiment", "experiments")
+		}
 		msg := fmt.Sprintf("“%s” was not deleted: it is used by %s. Experiments keep the patterns they were made with; delete or keep those experiments first.",
-			p.Name, countNoun(p.InUse, "experiment", "experiments"))
+			p.Name, usedBy)
 		return s.renderPairs(c, templates.Notice{Kind: "error", Message: msg}, nil)
 	}
 	if err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/researcher/pairs?deleted=1")
-}
-
-func countNoun(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	if n == 0 {
-		return "an experiment"
-	}
-	return strconv.Itoa(n) + " " + many
 }
 
 // invalidFields reports the field errors of an Invalid domain error.

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -39,6 +41,7 @@ func TestWorkspacePagesAccess(t *testing.T) {
 		{"/researcher/experiments/private/edit", true},
 		{"/researcher/experiments/private/json", true},
 		{"/researcher/experiments/private/versions", true},
+		{"/researcher/experiments/private/live", true},
 		{"/researcher/experiments/private/definition.json", true},
 	}
 	for _, p := range pages {
@@ -99,7 +102,8 @@ func TestWorkspacePagesAccess(t *testing.T) {
 
 // TestWorkspacePagesHaveNoInlineScript: the strict CSP (script-src 'self')
 // would block inline scripts and event handlers, so there are none; the
-// pages' modules are served from /static.
+// pages' modules are served from /static. Each page names its icon inline,
+// so browsers do not ask for a missing /favicon.ico.
 func TestWorkspacePagesHaveNoInlineScript(t *testing.T) {
 	ts := newTestServer(t)
 	w := ts.signedIn("ada@example.org")
@@ -109,7 +113,7 @@ func TestWorkspacePagesHaveNoInlineScript(t *testing.T) {
 	handlerRE := regexp.MustCompile(`\son[a-z]+=`)
 	for _, path := range []string{"/researcher", "/researcher/pairs", "/researcher/pairs/new", fmt.Sprintf("/researcher/pairs/%d", pair.ID),
 		"/researcher/experiments/new", "/researcher/experiments/study", "/researcher/experiments/study/edit",
-		"/researcher/experiments/study/json", "/researcher/experiments/study/versions"} {
+		"/researcher/experiments/study/json", "/researcher/experiments/study/versions", "/researcher/experiments/study/results"} {
 		page := w.get(path).Body.String()
 		for _, tag := range scriptRE.FindAllString(page, -1) {
 			if !strings.Contains(tag, `src="/static/`) {
@@ -118,6 +122,9 @@ func TestWorkspacePagesHaveNoInlineScript(t *testing.T) {
 		}
 		if m := handlerRE.FindString(page); m != "" {
 			t.Errorf("%s: inline event handler %q", path, m)
+		}
+		if !strings.Contains(page, `<link rel="icon" type="image/svg+xml" href="data:image/svg+xml,`) {
+			t.Errorf("%s: no inline icon", path)
 		}
 	}
 	for _, name := range []string{"workspace.js", "editor.js", "dashboard.js"} {
@@ -454,6 +461,20 @@ func TestWorkspaceExperimentEditor(t *testing.T) {
 		t.Error("no confirmation")
 	}
 
+	// A preview is the researcher trying the study: no warning, and saving
+	// still edits version 1 in place.
+	wantStatus(t, w.post("/researcher/experiments/study/preview", nil), http.StatusSeeOther)
+	page = w.get(action).Body.String()
+	if strings.Contains(page, "saving creates version") {
+		t.Error("the editor counts a preview as a session that ran on the version")
+	}
+	v = formFields(t, page, action)
+	v.Set("induction.duration_s", "25")
+	wantRedirect(t, w.post(action, v), action+"?saved=1")
+	if e := w.experiment("study"); e.Version != 1 || e.Definition.Induction.DurationS != 25 {
+		t.Fatalf("after save with a preview: v%d %+v", e.Version, e.Definition.Induction)
+	}
+
 	// Once a session ran on version 1, saving makes version 2 and says so.
 	wantStatus(t, w.post("/researcher/experiments/study/status", url.Values{"status": {"open"}, "back": {"edit"}}), http.StatusSeeOther)
 	ts.startSession("study", nil)
@@ -604,23 +625,65 @@ func TestWorkspaceDashboard(t *testing.T) {
 	}
 	wantStatus(t, ts.do(http.MethodPost, "/api/v1/sessions/"+done.SessionID+"/complete", nil, auth(done.Token)...), http.StatusOK)
 	ts.startSession("study", map[string]any{"screen": map[string]any{"refresh_hz": 120.1}})
+	// A withdrawn session counts, as withdrawn (its data is gone).
+	gone := ts.startSession("study", map[string]any{})
+	wantStatus(t, ts.do(http.MethodPost, "/api/v1/sessions/"+gone.SessionID+"/withdraw", nil, auth(gone.Token)...), http.StatusOK)
 
+	// The live part, the same on the page and alone as the fragment the
+	// page polls.
+	live := []string{
+		"3 sessions: 1 in progress, 1 complete, 0 abandoned, 1 withdrawn.", "33%", "60 Hz", "120 Hz", "59.9 Hz",
+		"<td>withdrawn</td><td>1</td>", // by status
+		"<th scope=\"col\">withdrawn</th>", "<th scope=\"col\">screened out</th>",
+		"<code>" + gone.SessionID + "</code>", ">withdrawn</td>", // the recent sessions list it
+		"pp-&lt;b&gt;1&lt;/b&gt;", // participant text is escaped
+	}
 	rec := w.get("/researcher/experiments/study")
 	wantStatus(t, rec, http.StatusOK)
 	page = rec.Body.String()
-	for _, s := range []string{
-		"2 sessions: 1 complete, 1 in progress, 0 abandoned.", "50%", "60 Hz", "120 Hz", "59.9 Hz",
-		"0: red A, green B", "1: red B, green A",
-		"pp-&lt;b&gt;1&lt;/b&gt;", // participant text is escaped
-		`data-dashboard="/api/v1/experiments/study/dashboard"`, `data-sessions="/api/v1/experiments/study/sessions"`,
-		`aria-live="polite"`,
+	for _, s := range append(live,
+		`data-live="/researcher/experiments/study/live"`, `aria-live="polite"`,
 		`action="/api/v1/experiments/study/export.csv"`, `name="kind"`, `name="status"`, `value="complete"`,
 		`href="/api/v1/experiments/study/codebook.csv"`, `href="/researcher/experiments/study/versions"`,
-		`/s/study?PROLIFIC_PID={{%PROLIFIC_PID%}}`, `src="` + static.URL("dashboard.js") + `"`,
-	} {
+		`/s/study?PROLIFIC_PID={{%PROLIFIC_PID%}}`, `src="`+static.URL("dashboard.js")+`"`,
+	) {
 		if !strings.Contains(page, s) {
 			t.Errorf("dashboard lacks %s", s)
 		}
+	}
+	rec = w.get("/researcher/experiments/study/live")
+	wantStatus(t, rec, http.StatusOK)
+	fragment := rec.Body.String()
+	for _, s := range live {
+		if !strings.Contains(fragment, s) {
+			t.Errorf("live fragment lacks %s", s)
+		}
+	}
+	if strings.Contains(fragment, "<html") || strings.Contains(fragment, "Download the data") {
+		t.Errorf("the live fragment is more than the live part:\n%s", fragment)
+	}
+	if !strings.Contains(page, fragment) {
+		t.Error("the page's live part differs from the fragment")
+	}
+	if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("live fragment Cache-Control %q", cc)
+	}
+	// By condition: both arms, whose columns add up to the counts by
+	// status (in progress, complete, abandoned, withdrawn, screened out,
+	// total).
+	cells := regexp.MustCompile(`<td>\d: red [AB], green [AB]</td>((?:<td>\d+</td>){6})`).FindAllStringSubmatch(fragment, -1)
+	if len(cells) != 2 {
+		t.Fatalf("by condition: %q", cells)
+	}
+	sums := make([]int, 6)
+	for _, row := range cells {
+		for i, m := range regexp.MustCompile(`\d+`).FindAllString(row[1], -1) {
+			n, _ := strconv.Atoi(m)
+			sums[i] += n
+		}
+	}
+	if !slices.Equal(sums, []int{1, 1, 0, 1, 0, 3}) {
+		t.Errorf("by condition adds up to %v", sums)
 	}
 	// The links the dashboard's buttons and script use answer the cookie.
 	for _, path := range []string{"/api/v1/experiments/study/dashboard", "/api/v1/experiments/study/sessions",

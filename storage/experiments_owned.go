@@ -96,10 +96,12 @@ func (db *DB) Experiments(ctx context.Context, ownerID int64) ([]ExperimentSumma
 	})
 }
 
-// SaveDefinition replaces an experiment's definition. When sessions have
-// run on the latest version, it is kept and a new version is created
-// (newVersion = true); otherwise the latest version is edited in place.
-// The slug cannot change: study links point at it.
+// SaveDefinition replaces an experiment's definition. When participants'
+// sessions have run on the latest version, it is kept and a new version is
+// created (newVersion = true); otherwise the latest version is edited in
+// place. Preview sessions do not count: they are the researcher trying the
+// study, not data (one in progress keeps its stored plan). The slug cannot
+// change: study links point at it.
 func (db *DB) SaveDefinition(ctx context.Context, ownerID int64, slug string, def experiments.Definition) (e Experiment, newVersion bool, err error) {
 	if def.Slug != slug {
 		return Experiment{}, false, experiments.InvalidFields(fieldError("slug", "cannot change (study links use it): it is %q", slug))
@@ -117,7 +119,7 @@ func (db *DB) SaveDefinition(ctx context.Context, ownerID int64, slug string, de
 		var version int
 		var used bool
 		err := tx.QueryRow(ctx, `
-			SELECT e.id, v.id, v.version, EXISTS (SELECT 1 FROM sessions s WHERE s.experiment_version_id = v.id)
+			SELECT e.id, v.id, v.version, EXISTS (SELECT 1 FROM sessions s WHERE s.experiment_version_id = v.id AND NOT s.preview)
 			FROM experiments e
 			JOIN LATERAL (SELECT id, version FROM experiment_versions WHERE experiment_id = e.id ORDER BY version DESC LIMIT 1) v ON true
 			WHERE e.slug = $1 AND e.owner_id = $2 FOR UPDATE OF e`, slug, ownerID).Scan(&id, &versionID, &version, &used)
@@ -190,7 +192,8 @@ type Version struct {
 	Version    int                    `json:"version"`
 	Definition experiments.Definition `json:"definition"`
 	CreatedAt  time.Time              `json:"created_at"`
-	Sessions   int                    `json:"sessions"`
+	// Sessions counts the participants' sessions (not previews).
+	Sessions int `json:"sessions"`
 }
 
 // Versions lists an experiment's versions, newest first.
@@ -200,7 +203,7 @@ func (db *DB) Versions(ctx context.Context, ownerID int64, slug string) ([]Versi
 		return nil, err
 	}
 	rows, err := db.Pool.Query(ctx, `
-		SELECT v.version, v.definition, v.created_at, (SELECT count(*) FROM sessions s WHERE s.experiment_version_id = v.id)
+		SELECT v.version, v.definition, v.created_at, (SELECT count(*) FROM sessions s WHERE s.experiment_version_id = v.id AND NOT s.preview)
 		FROM experiment_versions v WHERE v.experiment_id = $1 ORDER BY v.version DESC`, e.ID)
 	if err != nil {
 		return nil, err
