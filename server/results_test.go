@@ -176,8 +176,7 @@ func TestResultsThroughTheAPI(t *testing.T) {
 // TestResultsCoverageThroughStorage: 100 seeded simulated studies, stored
 // through the storage layer's trial path and analysed as the results API
 // does: the 95% CI of the contingent effect covers the true value in at
-// least 90 of them. (With the plain percentile bootstrap this failed on
-// some runs, 88/100: see analysis.BootstrapCI.)
+// least 90 of them.
 func TestResultsCoverageThroughStorage(t *testing.T) {
 	db := newTestServer(t).db
 	ctx := context.Background()
@@ -223,7 +222,7 @@ func TestResultsCoverageThroughStorage(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			res := analysis.Analyze(parts, analysis.Options{Seed: int64(study), Bootstrap: 2000})
+			res := analysis.Analyze(parts, analysis.Options{Seed: int64(study)})
 			ce := res.Groups[0].ContingentEffect
 			if ce.CILow != nil && *ce.CILow <= effect && effect <= *ce.CIHigh {
 				mu.Lock()

@@ -91,29 +91,14 @@ func indexFits(fits []Fit) fitsIndex {
 
 func (idx fitsIndex) get(pattern, phase string) *Fit { return idx[[2]string{pattern, phase}] }
 
-// shift is PSE(phase) − PSE(baseline) of a pattern; nil unless both fits
-// are usable.
-func (idx fitsIndex) shift(pattern, phase string) *float64 {
+// shift is PSE(phase) − PSE(baseline) of a pattern; ok is false unless
+// both fits are usable and the difference is bounded on some side.
+func (idx fitsIndex) shift(pattern, phase string) (bounded, bool) {
 	b, p := idx.get(pattern, phaseBaseline), idx.get(pattern, phase)
 	if b == nil || p == nil || !b.OK() || !p.OK() {
-		return nil
+		return bounded{}, false
 	}
-	return num(*p.PSE - *b.PSE)
-}
-
-// diff is *x − *y, nil if either is; mean is their average.
-func diff(x, y *float64) *float64 {
-	if x == nil || y == nil {
-		return nil
-	}
-	return num(*x - *y)
-}
-
-func mean2(x, y *float64) *float64 {
-	if x == nil || y == nil {
-		return nil
-	}
-	return num(*x/2 + *y/2)
+	return minus(p.pse(), b.pse())
 }
 
 func mechanismPtr(kind, mechanism string) *string {
@@ -121,6 +106,35 @@ func mechanismPtr(kind, mechanism string) *string {
 		return nil
 	}
 	return &mechanism
+}
+
+// Keys of ParticipantResult.Censors.
+const (
+	censorContingent         = "contingent_effect"
+	censorNoncontingent      = "noncontingent_shift"
+	censorFollowupContingent = "followup_contingent_effect"
+	censorShift              = "shift/"
+	censorFollowupShift      = "followup_shift/"
+)
+
+// values holds a participant's shifts and effects as possibly bounded
+// values; a missing key is undefined.
+type values map[string]bounded
+
+func (v values) set(key string, b bounded, ok bool) {
+	if ok {
+		v[key] = b
+	}
+}
+
+// difference is v[x] − v[y], when both are defined and bounded on a side.
+func (v values) difference(x, y string) (bounded, bool) {
+	bx, okx := v[x]
+	by, oky := v[y]
+	if !okx || !oky {
+		return bounded{}, false
+	}
+	return minus(bx, by)
 }
 
 // analyzeParticipant fits every pattern × phase, computes the shifts and
@@ -132,12 +146,14 @@ func analyzeParticipant(p Participant, maxLapse float64) ParticipantResult {
 		ParticipantRef: p.ParticipantRef,
 		Kind:           p.Kind,
 		Mechanism:      mechanismPtr(p.Kind, p.Mechanism),
+		Network:        p.Network,
 		Seed:           p.Seed,
 		Status:         p.Status,
 		Flags:          append([]string{}, p.Flags...),
 		Condition:      cond,
 		Fits:           participantFits(p.Trials, maxLapse),
 		Shifts:         map[string]*float64{},
+		Censors:        map[string]Censor{},
 	}
 	idx := indexFits(res.Fits)
 	var patterns []string
@@ -148,24 +164,69 @@ func analyzeParticipant(p Participant, maxLapse float64) ParticipantResult {
 		}
 		hasPhase[f.Phase] = true
 	}
+	v := values{}
 	for _, pat := range patterns {
-		res.Shifts[pat] = idx.shift(pat, phasePost)
+		b, ok := idx.shift(pat, phasePost)
+		v.set(censorShift+pat, b, ok)
+		if hasPhase[phaseFollowup] {
+			b, ok := idx.shift(pat, phaseFollowup)
+			v.set(censorFollowupShift+pat, b, ok)
+		}
+	}
+	a, b := experiments.PatternA, experiments.PatternB
+	if sa, sb := v[censorShift+a], v[censorShift+b]; hasKeys(v, censorShift+a, censorShift+b) {
+		c, ok := combine(sa.c, sb.c)
+		v.set(censorNoncontingent, bounded{sa.v/2 + sb.v/2, c}, ok)
+	}
+	if condOK {
+		ce, ok := v.difference(censorShift+cond.RedPattern, censorShift+cond.GreenPattern)
+		v.set(censorContingent, ce, ok)
+		fce, ok := v.difference(censorFollowupShift+cond.RedPattern, censorFollowupShift+cond.GreenPattern)
+		v.set(censorFollowupContingent, fce, ok)
+	}
+	out := func(key string) *float64 {
+		x, ok := v[key]
+		if !ok {
+			return nil
+		}
+		if x.c != Exact {
+			res.Censors[key] = x.c
+		}
+		return num(x.v)
+	}
+	for _, pat := range patterns {
+		res.Shifts[pat] = out(censorShift + pat)
 	}
 	if hasPhase[phaseFollowup] {
 		res.FollowupShifts = map[string]*float64{}
 		for _, pat := range patterns {
-			res.FollowupShifts[pat] = idx.shift(pat, phaseFollowup)
+			res.FollowupShifts[pat] = out(censorFollowupShift + pat)
 		}
 	}
-	a, b := experiments.PatternA, experiments.PatternB
-	res.NoncontingentShift = mean2(res.Shifts[a], res.Shifts[b])
-	if condOK {
-		res.ContingentEffect = diff(res.Shifts[cond.RedPattern], res.Shifts[cond.GreenPattern])
-		res.FollowupContingentEffect = diff(res.FollowupShifts[cond.RedPattern], res.FollowupShifts[cond.GreenPattern])
-	}
+	res.NoncontingentShift = out(censorNoncontingent)
+	res.ContingentEffect = out(censorContingent)
+	res.FollowupContingentEffect = out(censorFollowupContingent)
 	res.ExclusionReason, res.ExclusionDetail = exclusion(p, condOK, hasPhase, idx, res.ContingentEffect)
 	res.Included = res.ExclusionReason == ""
 	return res
+}
+
+func hasKeys(v values, keys ...string) bool {
+	for _, k := range keys {
+		if _, ok := v[k]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// bounded is the result's value under key (a shift, effect, …) with its
+// censor; ok is false when the value is undefined.
+func (r ParticipantResult) bounded(key string, value *float64) (bounded, bool) {
+	if value == nil {
+		return bounded{}, false
+	}
+	return bounded{*value, r.Censors[key]}, true
 }
 
 // exclusion is why a participant is excluded ("" if included), in order of
@@ -202,7 +263,7 @@ func exclusion(p Participant, condOK bool, hasPhase map[string]bool, idx fitsInd
 		}
 	}
 	if effect == nil {
-		return FlagNoConvergence, "contingent effect is not finite"
+		return ReasonUnbounded, "PSEs beyond the tested tints bound the effect on neither side"
 	}
 	return "", ""
 }

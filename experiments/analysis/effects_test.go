@@ -251,7 +251,7 @@ func TestStaircaseMethod(t *testing.T) {
 		}
 		parts = append(parts, p)
 	}
-	res := Analyze(parts, Options{Seed: 1, Bootstrap: 2000})
+	res := Analyze(parts, Options{Seed: 1})
 	g := res.Groups[0]
 	for _, p := range g.Participants {
 		for _, f := range p.Fits {

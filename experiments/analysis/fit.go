@@ -34,18 +34,28 @@ const (
 // Fit is the psychometric fit of one participant × pattern × phase.
 //
 // For constant stimuli and staircases it is the maximum-likelihood logistic
-// P(red | tint) = λ + (1 − 2λ)·F((tint − α)/β): PSE = α, Slope = β (the
-// spread in a*; larger is shallower), Lapse = λ. For adjustment, PSE is the
-// mean null setting and SD their standard deviation; Slope and Lapse are
-// nil. A fit with a Flag is reported but not used.
+// P(red | tint) = λ + (1 − 2λ)·F((tint − α)/β): Alpha = α, Slope = β (the
+// spread in a*; larger is shallower), Lapse = λ. The PSE is α when α lies
+// within the tested tints; beyond them the data only bound it, and the PSE
+// is the end of the tested range with Censor "above" or "below" (every
+// answer "green" is a PSE above the range, with no fit at all). For
+// adjustment, PSE is the mean null setting and SD their standard
+// deviation; Alpha, Slope and Lapse are nil. A fit with a Flag is reported
+// but not used.
 type Fit struct {
 	Pattern string   `json:"pattern"`
 	Phase   string   `json:"phase"`
 	Method  string   `json:"method"`
 	PSE     *float64 `json:"pse"`
+	Censor  Censor   `json:"censor"`
+	Alpha   *float64 `json:"alpha"`
 	Slope   *float64 `json:"slope"`
 	Lapse   *float64 `json:"lapse"`
 	SD      *float64 `json:"sd"`
+	// Separated: the answers are perfectly separated by tint (all green
+	// below some tint, all red above): the PSE lies in the gap, the slope
+	// is only bounded (it is held at its steepest allowed value).
+	Separated bool `json:"separated"`
 	// StaircasePSE is experiments.StaircaseEstimate (the mean reversal
 	// tint) of a staircase, a cross-check of PSE.
 	StaircasePSE *float64 `json:"staircase_pse"`
@@ -59,16 +69,20 @@ type Fit struct {
 	Flag string `json:"flag"`
 }
 
-// OK reports whether the fit is usable: unflagged, with a PSE.
+// OK reports whether the fit is usable: unflagged, with a PSE (which may
+// be a bound: see Censor).
 func (f Fit) OK() bool { return f.Flag == "" && f.PSE != nil }
+
+// pse is the usable fit's PSE as a possibly bounded value.
+func (f Fit) pse() bounded { return bounded{*f.PSE, f.Censor} }
 
 // P is the fitted P(red | tint), for drawing the curve; NaN when the fit
 // has no psychometric function (adjustment, or no fit was possible).
 func (f Fit) P(tint float64) float64 {
-	if f.PSE == nil || f.Slope == nil || f.Lapse == nil {
+	if f.Alpha == nil || f.Slope == nil || f.Lapse == nil {
 		return math.NaN()
 	}
-	return psychometric(tint, *f.PSE, *f.Slope, *f.Lapse)
+	return psychometric(tint, *f.Alpha, *f.Slope, *f.Lapse)
 }
 
 func psychometric(t, alpha, beta, lapse float64) float64 {
@@ -175,22 +189,50 @@ func fitBinary(f *Fit, rows []TrialRow, maxLapse float64) {
 	if experiments.Method(f.Method) == experiments.Staircase {
 		f.StaircasePSE = num(experiments.StaircaseEstimate(staircaseHistory(rows)))
 	}
-	switch {
-	case n < MinTrials || len(lv) < MinTints:
+	if n < MinTrials || len(lv) < MinTints {
 		f.Flag = FlagTooFewTrials
 		return
-	case k == 0 || k == n:
-		f.Flag = FlagAllSame
+	}
+	lo, hi := lv[0].tint, lv[len(lv)-1].tint
+	switch {
+	case k == 0: // all green: even the reddest tested tint looked green
+		f.PSE, f.Censor = num(hi), Above
+		return
+	case k == n:
+		f.PSE, f.Censor = num(lo), Below
 		return
 	}
 	alpha, beta, lapse, ok := mle(lv, maxLapse)
-	f.PSE, f.Slope, f.Lapse = num(alpha), num(beta), num(lapse)
+	f.Alpha, f.Slope, f.Lapse = num(alpha), num(beta), num(lapse)
+	f.Separated = separated(lv)
 	switch {
-	case !ok || f.PSE == nil || f.Slope == nil || f.Lapse == nil:
+	case !ok || f.Alpha == nil || f.Slope == nil || f.Lapse == nil:
 		f.Flag = FlagNoConvergence
-	case alpha < lv[0].tint || alpha > lv[len(lv)-1].tint:
-		f.Flag = FlagPSEOutOfRange
+	case alpha < lo:
+		f.PSE, f.Censor = num(lo), Below
+	case alpha > hi:
+		f.PSE, f.Censor = num(hi), Above
+	default:
+		f.PSE = f.Alpha
 	}
+}
+
+// separated reports whether some tint splits the levels (in increasing
+// tint) into all-green below and all-red from there on.
+func separated(lv []level) bool {
+	i := 0
+	for i < len(lv) && lv[i].k == 0 {
+		i++
+	}
+	if i == 0 || i == len(lv) {
+		return false
+	}
+	for _, l := range lv[i:] {
+		if l.k != l.n {
+			return false
+		}
+	}
+	return true
 }
 
 // staircaseHistory is the valid rows in presentation order, as responses

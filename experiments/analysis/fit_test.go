@@ -131,28 +131,32 @@ func TestFitFlags(t *testing.T) {
 	cs := experiments.ConstantStimuli
 	tints := defaultTints
 	cases := []struct {
-		name string
-		rows []TrialRow
-		flag string
-		pse  bool // a PSE is reported
+		name   string
+		rows   []TrialRow
+		flag   string
+		pse    *float64 // the reported PSE, when it is known exactly here
+		censor Censor
 	}{
-		{"all green", rowsFrom(cs, tints, 6, make([]int, 9)), FlagAllSame, false},
-		{"all red", rowsFrom(cs, tints, 6, []int{6, 6, 6, 6, 6, 6, 6, 6, 6}), FlagAllSame, false},
-		{"seven trials", rowsFrom(cs, []float64{-4, 0, 4, 8, 12, -8, -12}, 1, []int{0, 0, 1, 1, 1, 0, 0}), FlagTooFewTrials, false},
-		{"two tints", rowsFrom(cs, []float64{-4, 4}, 10, []int{2, 8}), FlagTooFewTrials, false},
-		{"no rows", nil, FlagTooFewTrials, false},
-		{"one red at the top", rowsFrom(cs, tints, 6, []int{0, 0, 0, 0, 0, 0, 0, 0, 1}), FlagPSEOutOfRange, true},
-		{"one green at the bottom", rowsFrom(cs, tints, 6, []int{5, 6, 6, 6, 6, 6, 6, 6, 6}), FlagPSEOutOfRange, true},
-		{"usable", rowsFrom(cs, tints, 6, []int{0, 0, 1, 2, 3, 4, 5, 6, 6}), "", true},
+		{"all green: PSE above the range", rowsFrom(cs, tints, 6, make([]int, 9)), "", ptr(12.0), Above},
+		{"all red: PSE below the range", rowsFrom(cs, tints, 6, []int{6, 6, 6, 6, 6, 6, 6, 6, 6}), "", ptr(-12.0), Below},
+		{"seven trials", rowsFrom(cs, []float64{-4, 0, 4, 8, 12, -8, -12}, 1, []int{0, 0, 1, 1, 1, 0, 0}), FlagTooFewTrials, nil, Exact},
+		{"two tints", rowsFrom(cs, []float64{-4, 4}, 10, []int{2, 8}), FlagTooFewTrials, nil, Exact},
+		{"no rows", nil, FlagTooFewTrials, nil, Exact},
+		{"one red at the top", rowsFrom(cs, tints, 6, []int{0, 0, 0, 0, 0, 0, 0, 0, 1}), "", ptr(12.0), Above},
+		{"one green at the bottom", rowsFrom(cs, tints, 6, []int{5, 6, 6, 6, 6, 6, 6, 6, 6}), "", ptr(-12.0), Below},
+		{"usable", rowsFrom(cs, tints, 6, []int{0, 0, 1, 2, 3, 4, 5, 6, 6}), "", nil, Exact},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := FitRows(c.rows, 0)
-			if f.Flag != c.flag {
-				t.Errorf("flag %q, want %q (pse %v)", f.Flag, c.flag, f.PSE)
+			if f.Flag != c.flag || f.Censor != c.censor {
+				t.Errorf("flag %q censor %q, want %q %q (pse %v)", f.Flag, f.Censor, c.flag, c.censor, f.PSE)
 			}
-			if (f.PSE != nil) != c.pse {
-				t.Errorf("pse %v, want present=%v", f.PSE, c.pse)
+			if (f.PSE != nil) != (c.flag == "") {
+				t.Errorf("pse %v, want present=%v", f.PSE, c.flag == "")
+			}
+			if c.pse != nil && !approx(f.PSE, *c.pse) {
+				t.Errorf("pse %v, want %g", val(f.PSE), *c.pse)
 			}
 			if f.OK() != (c.flag == "") {
 				t.Errorf("OK() = %v", f.OK())
@@ -189,8 +193,8 @@ func TestFitMethodFlags(t *testing.T) {
 // is a converged, steep fit with its PSE in the gap.
 func TestPerfectSeparation(t *testing.T) {
 	f := FitRows(rowsFrom(experiments.ConstantStimuli, defaultTints, 6, []int{0, 0, 0, 0, 0, 6, 6, 6, 6}), 0)
-	if !f.OK() {
-		t.Fatalf("flag %q", f.Flag)
+	if !f.OK() || !f.Separated {
+		t.Fatalf("flag %q, separated %v", f.Flag, f.Separated)
 	}
 	if math.Abs(*f.PSE-1) > 1e-6 {
 		t.Errorf("PSE %g, want the middle of the gap [0, 2]", *f.PSE)
@@ -200,7 +204,7 @@ func TestPerfectSeparation(t *testing.T) {
 	}
 	// With one answer the other way at 8 (a lapse), the step stays centred.
 	f = FitRows(rowsFrom(experiments.ConstantStimuli, defaultTints, 6, []int{0, 0, 0, 0, 0, 6, 6, 5, 6}), 0)
-	if !f.OK() || math.Abs(*f.PSE-1) > 1e-6 || *f.Lapse < 0.005 {
+	if !f.OK() || math.Abs(*f.PSE-1) > 1e-6 || *f.Lapse < 0.005 || f.Separated {
 		t.Errorf("step with a lapse: %+v", f)
 	}
 }
@@ -249,3 +253,5 @@ func TestCurve(t *testing.T) {
 		}
 	}
 }
+
+func ptr(v float64) *float64 { return &v }

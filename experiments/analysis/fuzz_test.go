@@ -63,7 +63,7 @@ func garbage(r *rand.Rand) []Participant {
 
 func checkNoPanic(t *testing.T, parts []Participant, seed int64) {
 	t.Helper()
-	res := Analyze(parts, Options{Seed: seed, Bootstrap: 50, Permutations: 50})
+	res := Analyze(parts, Options{Seed: seed, Permutations: 50})
 	if _, err := json.Marshal(res); err != nil {
 		t.Fatalf("marshal: %v", err)
 	}

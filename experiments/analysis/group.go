@@ -57,51 +57,104 @@ func Analyze(parts []Participant, opts Options) Results {
 	return res
 }
 
-// summarise computes a group's statistics over its included participants.
+// unitKey is the independent unit a participant belongs to: a human's
+// session, or a model's network.
+func unitKey(p ParticipantResult) string {
+	if p.Kind == experiments.KindHuman {
+		return "session/" + p.SessionID
+	}
+	return "network/" + p.Network
+}
+
+// unitValues are, per unit (in order of first appearance), the mean of
+// its included sessions' values of one quantity; a unit none of whose
+// sessions has the value, or whose sessions' bounds point both ways, has
+// none.
+func unitValues(units [][]ParticipantResult, value func(ParticipantResult) (bounded, bool)) []bounded {
+	var out []bounded
+	for _, members := range units {
+		var xs []bounded
+		for _, p := range members {
+			if b, ok := value(p); ok {
+				xs = append(xs, b)
+			}
+		}
+		if m, ok := meanOf(xs); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// units groups the included participants by unitKey, in input order.
+func units(ps []ParticipantResult) [][]ParticipantResult {
+	index := map[string]int{}
+	var out [][]ParticipantResult
+	for _, p := range ps {
+		if !p.Included {
+			continue
+		}
+		k := unitKey(p)
+		i, ok := index[k]
+		if !ok {
+			i = len(out)
+			index[k] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], p)
+	}
+	return out
+}
+
+// summarise computes a group's statistics over its units (see Group).
 func summarise(k groupKey, ps []ParticipantResult, o Options) Group {
 	g := Group{
 		ParticipantKind: k.kind,
 		Mechanism:       mechanismPtr(k.kind, k.mechanism),
+		Unit:            UnitParticipant,
 		Excluded:        []Exclusion{},
 		Participants:    ps,
 	}
-	label := k.kind + "/" + k.mechanism + "/"
-	var ce, nc, red, green, fce []float64
+	if k.kind != experiments.KindHuman {
+		g.Unit = UnitNetwork
+	}
 	for _, p := range ps {
-		if !p.Included {
+		if p.Included {
+			g.NSessions++
+		} else {
 			g.Excluded = append(g.Excluded, Exclusion{SessionID: p.SessionID, Reason: p.ExclusionReason, Detail: p.ExclusionDetail})
-			continue
 		}
-		g.N++
-		ce = appendVal(ce, p.ContingentEffect)
-		nc = appendVal(nc, p.NoncontingentShift)
-		red = appendVal(red, p.Shifts[p.Condition.RedPattern])
-		green = appendVal(green, p.Shifts[p.Condition.GreenPattern])
-		fce = appendVal(fce, p.FollowupContingentEffect)
 	}
+	us := units(ps)
+	g.N = len(us)
 	g.NExcluded = len(g.Excluded)
-	g.ContingentEffect = describe(ce, o, label+"contingent")
-	g.NoncontingentShift = describe(nc, o, label+"noncontingent")
-	g.RedPairedShift = describe(red, o, label+"red_paired")
-	g.GreenPairedShift = describe(green, o, label+"green_paired")
-	g.FollowupContingentEffect = describe(fce, o, label+"followup_contingent")
-	g.Patterns = patternSummaries(ps, o, label)
-	return g
-}
-
-func appendVal(xs []float64, v *float64) []float64 {
-	if v == nil {
-		return xs
+	label := k.kind + "/" + k.mechanism + "/"
+	stat := func(name string, value func(ParticipantResult) (bounded, bool)) Stat {
+		return describeBounded(unitValues(us, value), o, label+name)
 	}
-	return append(xs, *v)
+	g.ContingentEffect = stat("contingent", func(p ParticipantResult) (bounded, bool) {
+		return p.bounded(censorContingent, p.ContingentEffect)
+	})
+	g.NoncontingentShift = stat("noncontingent", func(p ParticipantResult) (bounded, bool) {
+		return p.bounded(censorNoncontingent, p.NoncontingentShift)
+	})
+	g.RedPairedShift = stat("red_paired", func(p ParticipantResult) (bounded, bool) {
+		return p.bounded(censorShift+p.Condition.RedPattern, p.Shifts[p.Condition.RedPattern])
+	})
+	g.GreenPairedShift = stat("green_paired", func(p ParticipantResult) (bounded, bool) {
+		return p.bounded(censorShift+p.Condition.GreenPattern, p.Shifts[p.Condition.GreenPattern])
+	})
+	g.FollowupContingentEffect = stat("followup_contingent", func(p ParticipantResult) (bounded, bool) {
+		return p.bounded(censorFollowupContingent, p.FollowupContingentEffect)
+	})
+	g.Patterns = patternSummaries(us, o, label)
+	return g
 }
 
 // patternSummaries are, per pattern (a, b, then by name), the mean PSE in
 // each phase and the mean shift from baseline to post (and to followup),
-// over the included participants' usable fits.
-func patternSummaries(ps []ParticipantResult, o Options, label string) []PatternSummary {
-	pses := map[[2]string][]float64{}
-	shifts := map[[2]string][]float64{}
+// over the units' usable fits (bounds at their bound).
+func patternSummaries(us [][]ParticipantResult, o Options, label string) []PatternSummary {
 	var patterns, phases []string
 	add := func(list []string, v string) []string {
 		if !slices.Contains(list, v) {
@@ -109,24 +162,11 @@ func patternSummaries(ps []ParticipantResult, o Options, label string) []Pattern
 		}
 		return list
 	}
-	for _, p := range ps {
-		if !p.Included {
-			continue
-		}
-		for _, f := range p.Fits {
-			patterns, phases = add(patterns, f.Pattern), add(phases, f.Phase)
-			if f.OK() {
-				k := [2]string{f.Pattern, f.Phase}
-				pses[k] = append(pses[k], *f.PSE)
+	for _, members := range us {
+		for _, p := range members {
+			for _, f := range p.Fits {
+				patterns, phases = add(patterns, f.Pattern), add(phases, f.Phase)
 			}
-		}
-		for pat, v := range p.Shifts {
-			k := [2]string{pat, phasePost}
-			shifts[k] = appendVal(shifts[k], v)
-		}
-		for pat, v := range p.FollowupShifts {
-			k := [2]string{pat, phaseFollowup}
-			shifts[k] = appendVal(shifts[k], v)
 		}
 	}
 	slices.SortFunc(patterns, comparePatterns)
@@ -134,25 +174,47 @@ func patternSummaries(ps []ParticipantResult, o Options, label string) []Pattern
 	out := []PatternSummary{}
 	for _, pat := range patterns {
 		for _, ph := range phases {
-			x, ok := pses[[2]string{pat, ph}]
-			if !ok {
+			x := unitValues(us, func(p ParticipantResult) (bounded, bool) {
+				f := indexFits(p.Fits).get(pat, ph)
+				if f == nil || !f.OK() {
+					return bounded{}, false
+				}
+				return f.pse(), true
+			})
+			if len(x) == 0 {
 				continue
 			}
-			s := PatternSummary{Kind: SummaryPSE, Pattern: pat, Phase: ph, N: len(x), MeanPSE: num(stat.Mean(x, nil))}
-			if len(x) >= 2 {
-				s.SD = num(stat.StdDev(x, nil))
+			vs := make([]float64, len(x))
+			for i, b := range x {
+				vs[i] = b.v
 			}
+			s := PatternSummary{Kind: SummaryPSE, Pattern: pat, Phase: ph, N: len(x), MeanPSE: num(stat.Mean(vs, nil))}
+			if len(x) >= 2 {
+				s.SD = num(stat.StdDev(vs, nil))
+			}
+			s.NCensored, s.Censored = censoring(x)
 			out = append(out, s)
 		}
 		for _, ph := range []string{phasePost, phaseFollowup} {
-			x, ok := shifts[[2]string{pat, ph}]
-			if !ok || len(x) == 0 {
+			prefix := censorShift
+			if ph == phaseFollowup {
+				prefix = censorFollowupShift
+			}
+			x := unitValues(us, func(p ParticipantResult) (bounded, bool) {
+				shifts := p.Shifts
+				if ph == phaseFollowup {
+					shifts = p.FollowupShifts
+				}
+				return p.bounded(prefix+pat, shifts[pat])
+			})
+			if len(x) == 0 {
 				continue
 			}
-			st := describe(x, o, label+"shift/"+pat+"/"+ph)
+			st := describeBounded(x, o, label+"shift/"+pat+"/"+ph)
 			out = append(out, PatternSummary{
 				Kind: SummaryShift, Pattern: pat, Phase: ph, N: st.N,
 				ShiftMean: st.Mean, SD: st.SD, CILow: st.CILow, CIHigh: st.CIHigh, P: st.P,
+				NCensored: st.NCensored, Censored: st.Censored,
 			})
 		}
 	}

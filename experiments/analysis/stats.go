@@ -24,20 +24,53 @@ func CohenDZ(x []float64) float64 {
 }
 
 // describe is the group statistic of per-participant values x: mean, SD,
-// bootstrap CI, d_z and sign-flip p, from streams labelled by label.
+// d_z, and the sign-flip p with the interval that inverts it (SignFlip),
+// from a stream labelled by label.
 func describe(x []float64, o Options, label string) Stat {
 	s := Stat{N: len(x)}
 	if len(x) == 0 {
 		return s
 	}
 	s.Mean = num(stat.Mean(x, nil))
-	s.P = num(SignFlipP(x, o.Permutations, o.Seed, label))
+	test := SignFlipTest(x, CILevel, o.Permutations, o.Seed, label)
+	s.P, s.CILow, s.CIHigh = num(test.P), num(test.CILow), num(test.CIHigh)
 	if len(x) < 2 {
 		return s
 	}
 	s.SD = num(stat.StdDev(x, nil))
-	lo, hi := BootstrapCI(x, CILevel, o.Bootstrap, o.Seed, label)
-	s.CILow, s.CIHigh = num(lo), num(hi)
 	s.DZ = num(CohenDZ(x))
 	return s
+}
+
+// describeBounded is describe with bounds at their bound (see Stat).
+func describeBounded(x []bounded, o Options, label string) Stat {
+	vs := make([]float64, len(x))
+	for i, b := range x {
+		vs[i] = b.v
+	}
+	s := describe(vs, o, label)
+	s.NCensored, s.Censored = censoring(x)
+	return s
+}
+
+// censoring counts the bounds among x and says which way they point:
+// "", "above", "below" or "both".
+func censoring(x []bounded) (n int, way string) {
+	var c Censor
+	for _, b := range x {
+		if b.c == Exact {
+			continue
+		}
+		n++
+		switch {
+		case c == Exact:
+			c = b.c
+		case c != b.c:
+			way = censoredBoth
+		}
+	}
+	if way == "" {
+		way = string(c)
+	}
+	return n, way
 }

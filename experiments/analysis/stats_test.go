@@ -30,6 +30,11 @@ func bruteSignFlip(x []float64) float64 {
 	return float64(count) / float64(total)
 }
 
+// signFlipP is the p-value alone.
+func signFlipP(x []float64, permutations int, seed int64, label string) float64 {
+	return SignFlipTest(x, CILevel, permutations, seed, label).P
+}
+
 func TestSignFlipExact(t *testing.T) {
 	cases := []struct {
 		x    []float64
@@ -46,19 +51,19 @@ func TestSignFlipExact(t *testing.T) {
 		{[]float64{0, 0, 0}, 1},
 	}
 	for _, c := range cases {
-		if got := SignFlipP(c.x, 0, 1, "t"); math.Abs(got-c.want) > 1e-12 {
-			t.Errorf("SignFlipP(%v) = %g, want %g", c.x, got, c.want)
+		if got := signFlipP(c.x, 0, 1, "t"); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("signFlipP(%v) = %g, want %g", c.x, got, c.want)
 		}
 	}
 	// Ties in floating point: 0.1+0.2 vs 0.3.
-	if got := SignFlipP([]float64{0.1, 0.2, -0.3}, 0, 1, "t"); got != 1 {
+	if got := signFlipP([]float64{0.1, 0.2, -0.3}, 0, 1, "t"); got != 1 {
 		t.Errorf("zero-sum data: p = %g, want 1", got)
 	}
 	x := []float64{0.3, -1.2, 2.5, 0.7, 1.9, -0.4, 1.1, 0.8, 2.2, -0.9, 1.4, 0.6, 1.7, 0.2, -0.1, 1.0}
-	if got, want := SignFlipP(x, 0, 1, "t"), bruteSignFlip(x); math.Abs(got-want) > 1e-12 {
+	if got, want := signFlipP(x, 0, 1, "t"), bruteSignFlip(x); math.Abs(got-want) > 1e-12 {
 		t.Errorf("n=16: Gray walk %g, brute force %g", got, want)
 	}
-	if !math.IsNaN(SignFlipP(nil, 0, 1, "t")) {
+	if !math.IsNaN(signFlipP(nil, 0, 1, "t")) {
 		t.Error("empty: want NaN")
 	}
 }
@@ -66,12 +71,12 @@ func TestSignFlipExact(t *testing.T) {
 func TestSignFlipMonteCarlo(t *testing.T) {
 	x := []float64{0.3, -1.2, 2.5, 0.7, 1.9, -0.4, 1.1, 0.8, 2.2, -0.9, 1.4, 0.6, 1.7, 0.2, -0.1, 1.0, -0.8}
 	exact := bruteSignFlip(x)
-	mc := SignFlipP(x, 20000, 42, "t")
+	mc := signFlipP(x, 20000, 42, "t")
 	// Binomial SD at 20,000 flips ≤ 0.0035.
 	if math.Abs(mc-exact) > 0.015 {
 		t.Errorf("n=17: Monte Carlo p %g, exact %g", mc, exact)
 	}
-	if again := SignFlipP(x, 20000, 42, "t"); again != mc {
+	if again := signFlipP(x, 20000, 42, "t"); again != mc {
 		t.Errorf("not deterministic: %g then %g", mc, again)
 	}
 	// A clear effect: every one of 20 participants positive. Only the two
@@ -80,7 +85,7 @@ func TestSignFlipMonteCarlo(t *testing.T) {
 	for i := range clear {
 		clear[i] = 2 + float64(i%5)*0.3
 	}
-	if p := SignFlipP(clear, 20000, 1, "t"); p > 2.0/20001+1e-12 {
+	if p := signFlipP(clear, 20000, 1, "t"); p > 2.0/20001+1e-12 {
 		t.Errorf("clear effect: p = %g", p)
 	}
 	// Symmetric data: p = 1.
@@ -88,7 +93,7 @@ func TestSignFlipMonteCarlo(t *testing.T) {
 	for i := range sym {
 		sym[i] = float64(i/2+1) * float64(1-2*(i%2))
 	}
-	if p := SignFlipP(sym, 20000, 1, "t"); p != 1 {
+	if p := signFlipP(sym, 20000, 1, "t"); p != 1 {
 		t.Errorf("symmetric: p = %g, want 1", p)
 	}
 }
@@ -109,36 +114,20 @@ func TestCohenDZ(t *testing.T) {
 	}
 }
 
-func TestBootstrapCI(t *testing.T) {
-	x := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
-	lo, hi := BootstrapCI(x, 0.95, 10000, 7, "t")
-	// The expanded percentile interval matches the t interval:
-	// 5.5 ± t(0.975, 9)·3.03/√10 = 5.5 ± 2.17 ≈ [3.33, 7.67].
-	if !(lo > 3.1 && lo < 3.55 && hi > 7.45 && hi < 7.9) {
-		t.Errorf("CI [%g, %g], want ≈ [3.33, 7.67]", lo, hi)
-	}
-	if lo2, hi2 := BootstrapCI(x, 0.95, 10000, 7, "t"); lo2 != lo || hi2 != hi {
-		t.Error("not deterministic")
-	}
-	if lo3, _ := BootstrapCI(x, 0.95, 10000, 8, "t"); lo3 == lo {
-		t.Error("another seed gave the identical bound")
-	}
-	if lo, hi := BootstrapCI([]float64{3}, 0.95, 100, 1, "t"); !math.IsNaN(lo) || !math.IsNaN(hi) {
-		t.Error("n = 1: want NaN")
-	}
-	if lo, hi := BootstrapCI([]float64{2, 2, 2}, 0.95, 100, 1, "t"); lo != 2 || hi != 2 {
-		t.Errorf("constant data: [%g, %g]", lo, hi)
-	}
-}
-
 func TestDescribe(t *testing.T) {
 	o := Options{}.WithDefaults()
-	s := describe([]float64{1, 2, 3, 4, 5}, o, "t")
-	if s.N != 5 || !approx(s.Mean, 3) || !approx(s.SD, math.Sqrt(2.5)) || !approx(s.DZ, 3/math.Sqrt(2.5)) || !approx(s.P, 2.0/32) {
+	s := describe([]float64{1, 2, 3, 4, 5, 6}, o, "t")
+	if s.N != 6 || !approx(s.Mean, 3.5) || !approx(s.SD, math.Sqrt(3.5)) || !approx(s.DZ, 3.5/math.Sqrt(3.5)) || !approx(s.P, 2.0/64) {
 		t.Errorf("describe: %+v", s)
 	}
-	if s.CILow == nil || s.CIHigh == nil || *s.CILow > 3 || *s.CIHigh < 3 {
-		t.Errorf("CI %v %v", s.CILow, s.CIHigh)
+	if s.CILow == nil || s.CIHigh == nil || *s.CILow > 3.5 || *s.CIHigh < 3.5 || *s.CILow <= 0 {
+		t.Errorf("CI %v %v: want around 3.5 and above 0 (p = 2/64)", s.CILow, s.CIHigh)
+	}
+	// Five values: no sign assignment reaches p < .05, the interval is the
+	// whole line (null).
+	five := describe([]float64{1, 2, 3, 4, 5}, o, "t")
+	if !approx(five.P, 2.0/32) || five.CILow != nil || five.CIHigh != nil {
+		t.Errorf("n = 5: %+v", five)
 	}
 	one := describe([]float64{4}, o, "t")
 	if one.N != 1 || !approx(one.Mean, 4) || one.CILow != nil || one.CIHigh != nil || one.DZ != nil || one.SD != nil || !approx(one.P, 1) {
@@ -146,20 +135,5 @@ func TestDescribe(t *testing.T) {
 	}
 	if none := describe(nil, o, "t"); none.N != 0 || none.Mean != nil || none.P != nil {
 		t.Errorf("n = 0: %+v", none)
-	}
-}
-
-// TestExpandedTail: the expanded percentile interval uses the t-matched
-// quantile (n = 20, 95%: about 1.6% instead of 2.5%), approaching the
-// nominal tail for large n.
-func TestExpandedTail(t *testing.T) {
-	if got := expandedTail(0.025, 20); math.Abs(got-0.0159) > 0.0005 {
-		t.Fatalf("n=20: %g, want about 0.0159", got)
-	}
-	if got := expandedTail(0.025, 100000); math.Abs(got-0.025) > 0.0002 {
-		t.Fatalf("large n: %g, want about 0.025", got)
-	}
-	if got := expandedTail(0.025, 2); !(got >= 0 && got < 1e-6) {
-		t.Fatalf("n=2: %g", got)
 	}
 }

@@ -29,6 +29,11 @@ type SummaryRow struct {
 	FitFlagPost     string
 	Included        bool
 	ExclusionReason string
+	// Network is a model's weights digest ("" for humans).
+	Network string
+	// Censors say which PSEs and the shift are bounds: "above" (the
+	// true value is greater), "below", or "" (exact).
+	PSEBaselineCensor, PSEPostCensor, ShiftCensor Censor
 }
 
 // SummaryColumns is the CSV header matching SummaryRow.Strings.
@@ -37,6 +42,7 @@ var SummaryColumns = []string{
 	"pattern", "method", "pse_baseline", "pse_post", "pse_followup", "shift",
 	"slope_baseline", "slope_post", "lapse_baseline", "lapse_post",
 	"fit_flag_baseline", "fit_flag_post", "included", "exclusion_reason",
+	"model_network", "pse_baseline_censor", "pse_post_censor", "shift_censor",
 }
 
 // Strings is the row as CSV cells, in SummaryColumns order; nil numbers
@@ -53,6 +59,7 @@ func (r SummaryRow) Strings() []string {
 		r.Pattern, r.Method, f(r.PSEBaseline), f(r.PSEPost), f(r.PSEFollowup), f(r.Shift),
 		f(r.SlopeBaseline), f(r.SlopePost), f(r.LapseBaseline), f(r.LapsePost),
 		r.FitFlagBaseline, r.FitFlagPost, strconv.FormatBool(r.Included), r.ExclusionReason,
+		r.Network, string(r.PSEBaselineCensor), string(r.PSEPostCensor), string(r.ShiftCensor),
 	}
 }
 
@@ -81,6 +88,7 @@ func SummaryRows(r Results) []SummaryRow {
 					Pattern: pat, Shift: p.Shifts[pat],
 					FitFlagBaseline: flagOf(base), FitFlagPost: flagOf(post),
 					Included: p.Included, ExclusionReason: p.ExclusionReason,
+					Network: p.Network, ShiftCensor: p.Censors[censorShift+pat],
 				}
 				for _, f := range []*Fit{base, post, fu} {
 					if f != nil && row.Method == "" {
@@ -89,9 +97,11 @@ func SummaryRows(r Results) []SummaryRow {
 				}
 				if base != nil {
 					row.PSEBaseline, row.SlopeBaseline, row.LapseBaseline = base.PSE, base.Slope, base.Lapse
+					row.PSEBaselineCensor = base.Censor
 				}
 				if post != nil {
 					row.PSEPost, row.SlopePost, row.LapsePost = post.PSE, post.Slope, post.Lapse
+					row.PSEPostCensor = post.Censor
 				}
 				if fu != nil {
 					row.PSEFollowup = fu.PSE

@@ -49,3 +49,21 @@ func TestSummaryRows(t *testing.T) {
 		}
 	}
 }
+
+// Bounds reach the CSV: the PSE at the end of the range, its censor, and
+// the shift's.
+func TestSummaryCensors(t *testing.T) {
+	p := blocks("big", map[string][]int{"a/baseline": neutral, "b/baseline": neutral, "a/post": allGreen, "b/post": reddish})
+	p.Kind, p.Mechanism, p.Network = experiments.KindModel, "decorrelation", "sha256:abc"
+	rows := SummaryRows(Analyze([]Participant{p}, Options{Seed: 1}))
+	cells := map[string]string{}
+	for i, col := range SummaryColumns {
+		cells[col] = rows[0].Strings()[i]
+	}
+	want := map[string]string{"pattern": "a", "pse_post": "12", "pse_post_censor": "above", "pse_baseline_censor": "", "shift_censor": "above", "model_network": "sha256:abc", "included": "true"}
+	for col, w := range want {
+		if cells[col] != w {
+			t.Errorf("%s = %q, want %q", col, cells[col], w)
+		}
+	}
+}

@@ -33,6 +33,7 @@ type Participant struct {
 	Kind string
 	// Mechanism is the model's adaptation mechanism; "" for humans.
 	Mechanism string
+	Network   string // the model's weights digest; "" for humans
 	Seed      int64
 	Condition experiments.Condition
 	Status    string
@@ -44,10 +45,8 @@ type Participant struct {
 
 // Options tune Analyze. Zero fields take the defaults.
 type Options struct {
-	// Seed drives every bootstrap and Monte Carlo permutation draw.
+	// Seed drives every Monte Carlo permutation draw.
 	Seed int64 `json:"seed"`
-	// Bootstrap is the number of bootstrap resamples (default 10,000).
-	Bootstrap int `json:"bootstrap"`
 	// Permutations is the number of random sign flips when n > ExactMaxN
 	// (default 20,000).
 	Permutations int `json:"permutations"`
@@ -57,16 +56,12 @@ type Options struct {
 
 // Defaults of Options.
 const (
-	DefaultBootstrap    = 10000
 	DefaultPermutations = 20000
 	DefaultMaxLapse     = 0.06
 )
 
 // WithDefaults fills the zero (or negative) fields.
 func (o Options) WithDefaults() Options {
-	if o.Bootstrap <= 0 {
-		o.Bootstrap = DefaultBootstrap
-	}
 	if o.Permutations <= 0 {
 		o.Permutations = DefaultPermutations
 	}
@@ -78,12 +73,10 @@ func (o Options) WithDefaults() Options {
 
 // Fit flags: why a fit is not used. "" means the fit is usable.
 const (
-	FlagTooFewTrials  = "too_few_trials"    // < MinTrials trials or < MinTints tints (2AFC), < MinSettings settings
-	FlagAllSame       = "all_same_response" // every 2AFC answer the same
-	FlagNoConvergence = "no_convergence"    // the optimiser did not converge
-	FlagPSEOutOfRange = "pse_out_of_range"  // the PSE lies outside the tested tints
-	FlagUnknownMethod = "unknown_method"    // the rows' method is none of the three
-	FlagMixedMethods  = "mixed_methods"     // rows of one pattern × phase disagree on the method
+	FlagTooFewTrials  = "too_few_trials" // < MinTrials trials or < MinTints tints (2AFC), < MinSettings settings
+	FlagNoConvergence = "no_convergence" // the optimiser did not converge
+	FlagUnknownMethod = "unknown_method" // the rows' method is none of the three
+	FlagMixedMethods  = "mixed_methods"  // rows of one pattern × phase disagree on the method
 )
 
 // Exclusion reasons besides the participant's own flags and the fit flags.
@@ -93,6 +86,15 @@ const (
 	ReasonNoBaseline   = "no_baseline_data" // no baseline trial at all
 	ReasonNoPost       = "no_post_data"     // no post trial at all
 	ReasonNoData       = "no_data"          // no trial of a or b in baseline or post
+	// ReasonUnbounded: the contingent effect is bounded on neither side
+	// (e.g. both PSEs of a pattern beyond the same end of the range).
+	ReasonUnbounded = "effect_unbounded"
+)
+
+// Units of a group's n.
+const (
+	UnitParticipant = "participant" // humans: one session each
+	UnitNetwork     = "network"     // models: one network, all its sessions
 )
 
 // Results is the whole analysis.
@@ -103,12 +105,24 @@ type Results struct {
 
 // Group is one kind of observer: the humans, or the models of one
 // adaptation mechanism.
+//
+// The statistics are over independent units: for humans each session, for
+// models each network (the weights digest): a network run with several
+// seeds has its sessions' values averaged and counts once, so n, the
+// intervals and p reflect variation between networks, not the sampling
+// of one network's answers. Model sessions without a digest (runs from
+// before networks were recorded, all of one pretrained network) count as
+// one network.
 type Group struct {
 	ParticipantKind string `json:"participant_kind"`
 	// Mechanism is nil for humans (and for models without one).
 	Mechanism *string `json:"mechanism"`
-	// N is the number of included participants; NExcluded the others.
+	// Unit is what N counts: UnitParticipant or UnitNetwork.
+	Unit string `json:"unit"`
+	// N is the number of units with an included session; NSessions the
+	// included sessions; NExcluded the excluded sessions.
 	N         int         `json:"n"`
+	NSessions int         `json:"n_sessions"`
 	NExcluded int         `json:"n_excluded"`
 	Excluded  []Exclusion `json:"excluded"`
 	// ContingentEffect is shift(red-paired) − shift(green-paired).
@@ -133,17 +147,31 @@ type Exclusion struct {
 	Detail string `json:"detail,omitempty"`
 }
 
-// Stat is a group statistic over per-participant values. Pointers are nil
-// where the value is undefined (no data; CI and d_z with n < 2; d_z with SD 0).
+// Stat is a group statistic over per-unit values. Pointers are nil where
+// the value is undefined (no data; d_z with n < 2 or SD 0; the CI with
+// n < 6, when it is the whole line).
+//
+// Censored values (bounds, see Censor) enter every statistic at their
+// bound: the mean is then itself a bound when all of them point the same
+// way (Censored "above" or "below"), and the sign-flip test stays valid
+// because the rule treats positive and negative values alike (with a
+// tested range symmetric around neutral), though it loses power.
 type Stat struct {
-	Mean   *float64 `json:"mean"`
-	SD     *float64 `json:"sd"`
+	Mean *float64 `json:"mean"`
+	SD   *float64 `json:"sd"`
+	// CILow and CIHigh are the 95% interval that inverts the sign-flip
+	// test (SignFlip): it excludes 0 exactly when P < .05.
 	CILow  *float64 `json:"ci_low"`
 	CIHigh *float64 `json:"ci_high"`
 	DZ     *float64 `json:"d_z"`
 	// P is the two-sided sign-flip permutation p-value of mean = 0.
 	P *float64 `json:"p"`
 	N int      `json:"n"`
+	// NCensored counts the values that are bounds; Censored is "" when
+	// there are none, "above" or "below" when all point that way (so does
+	// the true mean, from the reported one), "both" otherwise.
+	NCensored int    `json:"n_censored"`
+	Censored  string `json:"censored"`
 }
 
 // Pattern summary kinds.
@@ -153,10 +181,10 @@ const (
 )
 
 // PatternSummary is one entry of Group.Patterns: either a group mean PSE
-// of a pattern in a phase (Kind "pse": pattern, phase, mean_pse, sd, n) or
-// a group mean shift of a pattern, from baseline to Phase (Kind "shift":
-// pattern, phase, shift_mean, sd, ci_low, ci_high, p, n). Only included
-// participants with usable fits count.
+// of a pattern in a phase (Kind "pse": pattern, phase, mean_pse, sd, n,
+// n_censored, censored) or a group mean shift of a pattern, from baseline
+// to Phase (Kind "shift": the same with shift_mean, ci_low, ci_high, p).
+// Only included participants with usable fits count, per unit (see Group).
 type PatternSummary struct {
 	Kind      string   `json:"kind"`
 	Pattern   string   `json:"pattern"`
@@ -168,6 +196,9 @@ type PatternSummary struct {
 	CIHigh    *float64 `json:"ci_high,omitempty"`
 	P         *float64 `json:"p,omitempty"`
 	N         int      `json:"n"`
+	// NCensored and Censored as in Stat.
+	NCensored int    `json:"n_censored"`
+	Censored  string `json:"censored"`
 }
 
 // MarshalJSON writes exactly the keys of the entry's kind, with null (not
@@ -184,16 +215,20 @@ func (s PatternSummary) MarshalJSON() ([]byte, error) {
 			CIHigh    *float64 `json:"ci_high"`
 			P         *float64 `json:"p"`
 			N         int      `json:"n"`
-		}{s.Kind, s.Pattern, s.Phase, s.ShiftMean, s.SD, s.CILow, s.CIHigh, s.P, s.N})
+			NCensored int      `json:"n_censored"`
+			Censored  string   `json:"censored"`
+		}{s.Kind, s.Pattern, s.Phase, s.ShiftMean, s.SD, s.CILow, s.CIHigh, s.P, s.N, s.NCensored, s.Censored})
 	}
 	return json.Marshal(struct {
-		Kind    string   `json:"kind"`
-		Pattern string   `json:"pattern"`
-		Phase   string   `json:"phase"`
-		MeanPSE *float64 `json:"mean_pse"`
-		SD      *float64 `json:"sd"`
-		N       int      `json:"n"`
-	}{s.Kind, s.Pattern, s.Phase, s.MeanPSE, s.SD, s.N})
+		Kind      string   `json:"kind"`
+		Pattern   string   `json:"pattern"`
+		Phase     string   `json:"phase"`
+		MeanPSE   *float64 `json:"mean_pse"`
+		SD        *float64 `json:"sd"`
+		N         int      `json:"n"`
+		NCensored int      `json:"n_censored"`
+		Censored  string   `json:"censored"`
+	}{s.Kind, s.Pattern, s.Phase, s.MeanPSE, s.SD, s.N, s.NCensored, s.Censored})
 }
 
 // ParticipantResult is one participant's fits and effects.
@@ -202,6 +237,7 @@ type ParticipantResult struct {
 	ParticipantRef string                `json:"participant_ref"`
 	Kind           string                `json:"participant_kind"`
 	Mechanism      *string               `json:"mechanism"`
+	Network        string                `json:"network"`
 	Seed           int64                 `json:"seed"`
 	Status         string                `json:"status"`
 	Flags          []string              `json:"flags"`
@@ -211,14 +247,19 @@ type ParticipantResult struct {
 	Fits []Fit `json:"fits"`
 	// Shifts maps every tested pattern to PSE(post) − PSE(baseline): a
 	// tuning curve over controls and morph levels. nil (null) where a fit
-	// is missing or flagged.
+	// is missing or flagged, or the shift is bounded on neither side.
 	Shifts map[string]*float64 `json:"shifts"`
 	// FollowupShifts are PSE(followup) − PSE(baseline), when followed up.
 	FollowupShifts           map[string]*float64 `json:"followup_shifts,omitempty"`
 	ContingentEffect         *float64            `json:"contingent_effect"`
 	NoncontingentShift       *float64            `json:"noncontingent_shift"`
 	FollowupContingentEffect *float64            `json:"followup_contingent_effect"`
-	Included                 bool                `json:"included"`
+	// Censors say which of the values above are bounds (see Censor):
+	// "contingent_effect", "noncontingent_shift",
+	// "followup_contingent_effect", "shift/<pattern>" and
+	// "followup_shift/<pattern>"; exact values are left out.
+	Censors  map[string]Censor `json:"censors"`
+	Included bool              `json:"included"`
 	// ExclusionReason is "" when included.
 	ExclusionReason string `json:"exclusion_reason"`
 	ExclusionDetail string `json:"exclusion_detail,omitempty"`
