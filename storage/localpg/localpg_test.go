@@ -373,3 +373,10 @@ func TestUnwritableDataFolder(t *testing.T) {
 		t.Fatalf("got %v, want an error naming the data folder", err)
 	}
 }
+
+func TestFindPgBouncerNamesWhatIsWrong(t *testing.T) {
+	t.Setenv("PGBOUNCER", "/nonexistent/pgbouncer")
+	if _, err := FindPgBouncer(); err == nil || !strings.Contains(err.Error(), "PGBOUNCER=/nonexistent/pgbouncer") {
+		t.Fatalf("got %v, want an error naming PGBOUNCER", err)
+	}
+}

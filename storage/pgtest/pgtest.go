@@ -65,6 +65,41 @@ func Server(t testing.TB) string {
 // dropped when the test ends.
 func NewURL(t testing.TB) string {
 	t.Helper()
+	return withDatabase(adminURL, newDatabase(t))
+}
+
+// NewPooledURL creates a fresh, migrated database and returns its URL
+// through a PgBouncer of the test's own, in transaction pooling mode with
+// poolSize server connections: a client's consecutive transactions may run
+// on different server connections, so anything that relies on
+// connection-level state (named prepared statements, session advisory
+// locks, SET) fails in the test as it would in production behind a pooler.
+// A missing pgbouncer is a failure, not a skip.
+func NewPooledURL(t testing.TB, poolSize int) string {
+	t.Helper()
+	name := newDatabase(t)
+	dir, err := os.MkdirTemp("", "mccollough-pgbouncer-")
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	b, err := localpg.StartBouncer(context.Background(), localpg.BouncerOptions{
+		Dir: dir, Server: adminURL, PoolSize: poolSize, DieWithParent: true,
+	})
+	if err != nil {
+		os.RemoveAll(dir)
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = b.Stop()
+		os.RemoveAll(dir)
+	})
+	return b.URL(name)
+}
+
+// newDatabase creates a fresh, migrated database, dropped when the test
+// ends, and returns its name.
+func newDatabase(t testing.TB) string {
+	t.Helper()
 	Server(t)
 	ctx := context.Background()
 	name := fmt.Sprintf("%s_%d", template, counter.Add(1))
@@ -89,7 +124,7 @@ func NewURL(t testing.TB) string {
 		defer conn.Close(ctx)
 		_, _ = conn.Exec(ctx, fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", name))
 	})
-	return withDatabase(adminURL, name)
+	return name
 }
 
 // New returns a connection pool on a fresh, migrated database of the
