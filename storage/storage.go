@@ -8,11 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	neturl "net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -28,13 +31,22 @@ type DB struct {
 }
 
 // Open connects to the database at url and checks that it answers.
+//
+// The URL may be PostgreSQL's own or a PgBouncer's in transaction pooling
+// mode: no query relies on connection-level state, and by default queries
+// run in pgx's cache_describe mode, which uses no named prepared statements
+// (PgBouncer before 1.21 cannot route them). The URL's pool_max_conns and
+// default_query_exec_mode settings, when given, win.
 func Open(ctx context.Context, url string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("invalid database URL: %w", redact(err))
 	}
-	if cfg.MaxConns < 32 {
-		cfg.MaxConns = 32 // the default (4 per CPU) is 8 on a small server: too few for bursts
+	if !hasSetting(url, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns
+	}
+	if !hasSetting(url, "default_query_exec_mode") {
+		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -47,6 +59,20 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("cannot reach the database at %s: %w", describeHost(cfg), redact(err))
 	}
 	return &DB{Pool: pool, plans: newPlanCache()}, nil
+}
+
+// defaultMaxConns is each replica's pool size unless the URL sets
+// pool_max_conns: pgxpool's default (4 per CPU) is 8 on a small server, too
+// few for bursts.
+const defaultMaxConns = 32
+
+// hasSetting reports whether a connection string (URL or keyword/value
+// form) sets name.
+func hasSetting(connString, name string) bool {
+	if u, err := neturl.Parse(connString); err == nil && strings.HasPrefix(u.Scheme, "postgres") {
+		return u.Query().Has(name)
+	}
+	return regexp.MustCompile(`(^|\s)` + regexp.QuoteMeta(name) + `\s*=`).MatchString(connString)
 }
 
 // Close releases all connections.
