@@ -19,7 +19,7 @@ import (
 
 // seedTrials stores n trial rows of one experiment (108 per session, like
 // the classic study), with plain SQL for speed.
-func seedTrials(b *testing.B, db *storage.DB, n int) int64 {
+func seedTrials(b testing.TB, db *storage.DB, n int) int64 {
 	b.Helper()
 	ctx := context.Background()
 	e, err := db.CreateExperiment(ctx, nil, experiments.Classic(), storage.StatusOpen)

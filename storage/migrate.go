@@ -64,56 +64,77 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) (int, error) {
 	return db.apply(ctx, ms, log)
 }
 
+// apply runs each missing migration in a transaction of its own that first
+// takes the migration lock, so replicas starting together apply each file
+// once. The lock is transaction-scoped (pg_advisory_xact_lock): a session
+// lock would be taken on one server connection and released on another
+// behind a transaction-pooling PgBouncer.
 func (db *DB) apply(ctx context.Context, ms []Migration, log *slog.Logger) (int, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	conn, err := db.Pool.Acquire(ctx)
+	var applied map[int]bool
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		var err error
+		applied, err = lockMigrations(ctx, tx)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("migrate: %w", err)
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLockKey); err != nil {
-		return 0, fmt.Errorf("migrate: taking the migration lock: %w", err)
-	}
-	defer func() {
-		_, _ = conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1)`, migrationLockKey)
-	}()
-	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    int PRIMARY KEY,
-		name       text NOT NULL,
-		applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-		return 0, fmt.Errorf("migrate: creating schema_migrations: %w", err)
-	}
-	applied := map[int]bool{}
-	rows, err := conn.Query(ctx, `SELECT version FROM schema_migrations`)
-	if err != nil {
-		return 0, fmt.Errorf("migrate: %w", err)
-	}
-	versions, err := pgx.CollectRows(rows, pgx.RowTo[int])
-	if err != nil {
-		return 0, fmt.Errorf("migrate: %w", err)
-	}
-	for _, v := range versions {
-		applied[v] = true
 	}
 	n := 0
 	for _, m := range ms {
 		if applied[m.Version] {
 			continue
 		}
-		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		ran := false
+		err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+			// Another replica may have applied it since we looked.
+			now, err := lockMigrations(ctx, tx)
+			if err != nil || now[m.Version] {
+				return err
+			}
 			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
 			}
-			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name)
+			_, err = tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name)
+			ran = err == nil
 			return err
 		})
 		if err != nil {
 			return n, fmt.Errorf("migration %04d_%s failed: %w", m.Version, m.Name, err)
 		}
-		log.Info("applied migration", "version", m.Version, "name", m.Name)
-		n++
+		if ran {
+			log.Info("applied migration", "version", m.Version, "name", m.Name)
+			n++
+		}
 	}
 	return n, nil
+}
+
+// lockMigrations takes the migration lock for tx's lifetime, creates the
+// bookkeeping table on first use, and returns the versions applied.
+func lockMigrations(ctx context.Context, tx pgx.Tx) (map[int]bool, error) {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLockKey); err != nil {
+		return nil, fmt.Errorf("taking the migration lock: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    int PRIMARY KEY,
+		name       text NOT NULL,
+		applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		return nil, fmt.Errorf("creating schema_migrations: %w", err)
+	}
+	rows, err := tx.Query(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, err
+	}
+	versions, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		return nil, err
+	}
+	applied := make(map[int]bool, len(versions))
+	for _, v := range versions {
+		applied[v] = true
+	}
+	return applied, nil
 }

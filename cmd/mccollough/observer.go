@@ -18,8 +18,8 @@ import (
 
 // loadModel returns the pretrained observer for cfg: from modelFile when
 // given, else from the database (shared by every replica), training it
-// (and storing it) when there is none or when retrain is set. An advisory
-// lock keeps two workers from training the same model at once.
+// (and storing it) when there is none or when retrain is set. A
+// cluster-wide lock keeps two workers from training the same model at once.
 func loadModel(ctx context.Context, db *storage.DB, cfg convnet.TrainConfig, modelFile string, retrain bool, progress convnet.Progress) (*convnet.Model, error) {
 	if modelFile != "" {
 		m, _, err := convnet.LoadOrTrain(ctx, modelFile, cfg, retrain, progress)
@@ -30,41 +30,36 @@ func loadModel(ctx context.Context, db *storage.DB, cfg convnet.TrainConfig, mod
 		return nil, err
 	}
 	digest := storage.ConfigDigest(cfgJSON)
-	conn, err := db.Pool.Acquire(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtext('observer-model:' || $1))`, digest); err != nil {
-		return nil, err
-	}
-	defer func() {
-		_, _ = conn.Exec(context.Background(), `SELECT pg_advisory_unlock(hashtext('observer-model:' || $1))`, digest)
-	}()
-	if !retrain {
-		w, err := db.ModelWeights(ctx, digest)
-		if err != nil {
-			return nil, err
-		}
-		if w != nil {
-			m, err := convnet.ReadModel(bytes.NewReader(w))
-			if err == nil && reflect.DeepEqual(m.Train, cfg) {
-				return m, nil
+	var m *convnet.Model
+	err = db.WithLock(ctx, "observer-model:"+digest, func(ctx context.Context) error {
+		if !retrain {
+			w, err := db.ModelWeights(ctx, digest)
+			if err != nil {
+				return err
+			}
+			if w != nil {
+				stored, err := convnet.ReadModel(bytes.NewReader(w))
+				if err == nil && reflect.DeepEqual(stored.Train, cfg) {
+					m = stored
+					return nil
+				}
 			}
 		}
-	}
-	m, err := convnet.Train(ctx, cfg, progress)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	if _, err := m.WriteTo(&buf); err != nil {
-		return nil, err
-	}
-	if err := db.SaveModelWeights(ctx, digest, cfgJSON, buf.Bytes()); err != nil {
-		return nil, err
-	}
-	return m, nil
+		trained, err := convnet.Train(ctx, cfg, progress)
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		if _, err := trained.WriteTo(&buf); err != nil {
+			return err
+		}
+		if err := db.SaveModelWeights(ctx, digest, cfgJSON, buf.Bytes()); err != nil {
+			return err
+		}
+		m = trained
+		return nil
+	})
+	return m, err
 }
 
 // runMetrics summarise one observer run (stored with the run).
