@@ -21,14 +21,16 @@ func followupStudy(slug string, afterS float64) experiments.Definition {
 	return d.WithDefaults()
 }
 
-// TestBrowserFollowupVisit: when the follow-up retest is due (1 s after
-// completion here), the reopened page offers it; the participant takes it, its trials land in the same
-// session with the time elapsed since completion, and the page returns.
+// TestBrowserFollowupVisit: the finished page says when the follow-up
+// retest is due (a day after completion here); once the server's clock has
+// moved past that, the reopened page offers it; the participant takes it,
+// its trials land in the same session after the completion, and the page
+// returns without offering it again.
 func TestBrowserFollowupVisit(t *testing.T) {
 	t.Parallel()
 	ctx := newBrowser(t)
 	es := newE2EServer(t)
-	es.addStudy(followupStudy("e2e-followup", 1), storage.StatusOpen)
+	es.addStudy(followupStudy("e2e-followup", 24*3600), storage.StatusOpen)
 	p := newParticipant(t, ctx)
 	p.open(studyLink(es.url, "e2e-followup", "p-fu"))
 	p.run(90*time.Second, nil)
@@ -45,9 +47,12 @@ func TestBrowserFollowupVisit(t *testing.T) {
 	if len(followup) == 0 || len(es.storedTrials(id)) != len(plan.Trials)-len(followup) {
 		t.Fatalf("before the follow-up: %d stored of %d (follow-up %d)", len(es.storedTrials(id)), len(plan.Trials), len(followup))
 	}
-	// A second later the follow-up is due: the participant opens the page
+	if text := pageText(t, ctx, "#step"); !strings.Contains(text, "come back on or after") || strings.Contains(text, "Start the follow-up test") {
+		t.Fatalf("before it is due: %q", text)
+	}
+	// A day later the follow-up is due: the participant opens the page
 	// again and is offered it.
-	time.Sleep(1200 * time.Millisecond)
+	es.clock.Advance(24*time.Hour + time.Minute)
 	if _, err := chromedp.Run(ctx, chromedp.Reload()); err != nil {
 		t.Fatal(err)
 	}
@@ -56,9 +61,9 @@ func TestBrowserFollowupVisit(t *testing.T) {
 		t.Fatalf("no follow-up offered: %q", pageText(t, ctx, "#step"))
 	}
 	p.click("[data-followup]")
-	deadline := time.Now().Add(10 * time.Second)
-	for st, _ := p.state(); st.State == "finished" && time.Now().Before(deadline); st, _ = p.state() {
-		time.Sleep(50 * time.Millisecond)
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.body.dataset.state !== "finished"`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("the follow-up does not start: %v", err)
 	}
 	p.run(90*time.Second, nil)
 	if n := len(es.storedTrials(id)); n != len(plan.Trials) {

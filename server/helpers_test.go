@@ -10,7 +10,9 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/mccollough/mccollough/server"
 	"github.com/mccollough/mccollough/storage"
@@ -19,16 +21,37 @@ import (
 
 // testServer is a server on a fresh database of the test's own.
 type testServer struct {
-	t   *testing.T
-	srv *server.Server
-	db  *storage.DB
+	t     *testing.T
+	srv   *server.Server
+	db    *storage.DB
+	clock *testClock
 }
 
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
 	db := pgtest.New(t)
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return &testServer{t: t, srv: server.New(server.Config{DB: db, Logger: log}), db: db}
+	clock := &testClock{}
+	return &testServer{t: t, srv: server.New(server.Config{DB: db, Logger: log, Now: clock.Now}), db: db, clock: clock}
+}
+
+// testClock is the server's clock in tests: real time, moved on by what
+// the test advanced it, so a delay passes without the test waiting for it.
+type testClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
 }
 
 // testWriter sends the server's warnings and errors to the test log.

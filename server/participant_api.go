@@ -179,11 +179,16 @@ func (s *Server) checkScreening(c echo.Context) error {
 
 // completeSession serves POST /api/v1/sessions/{id}/complete.
 func (s *Server) completeSession(c echo.Context) error {
-	done, err := s.db.CompleteSession(c.Request().Context(), c.Param("id"), bearerToken(c))
+	ctx, id, token := c.Request().Context(), c.Param("id"), bearerToken(c)
+	done, err := s.db.CompleteSession(ctx, id, token)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"completion_code": done.Code, "redirect_url": done.RedirectURL})
+	sess, err := s.db.SessionPlan(ctx, id, token)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"completion_code": done.Code, "redirect_url": sess.Definition.CompletionRedirect(done.Code)})
 }
 
 // bearerToken is the token of "Authorization: Bearer <token>".

@@ -8,8 +8,6 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/yuin/goldmark"
@@ -199,19 +197,12 @@ func (s *Server) finishedFragment(c echo.Context) error {
 	if st.Status != experiments.StatusComplete || st.CompletionCode == "" {
 		return experiments.Errorf(experiments.Conflict, "the session is not complete yet")
 	}
-	v := templates.FinishedView{Code: st.CompletionCode}
-	if step, ok := followupDue(sess.Plan, st.Stored); ok && st.CompletedAt != nil {
-		after := time.Duration(0)
-		if step.AfterS != nil {
-			after = time.Duration(*step.AfterS * float64(time.Second))
+	v := templates.FinishedView{Code: st.CompletionCode, RedirectURL: sess.Definition.CompletionRedirect(st.CompletionCode)}
+	if st.CompletedAt != nil {
+		if f, ok := sess.Plan.PendingFollowup(st.Stored, *st.CompletedAt, s.now()); ok {
+			v.Followup, v.FollowupReady = true, f.Ready
+			v.FollowupFrom = f.From.UTC().Format("Monday 2 January 2006, 15:04 UTC")
 		}
-		from := st.CompletedAt.Add(after)
-		v.Followup, v.FollowupReady = true, !time.Now().Before(from)
-		v.FollowupFrom = from.UTC().Format("Monday 2 January 2006, 15:04 UTC")
-	}
-	if u := sess.Definition.CompletionURL; u != "" {
-		// As storage.CompleteSession builds it.
-		v.RedirectURL = strings.ReplaceAll(u, "{code}", st.CompletionCode)
 	}
 	return render(c, templates.Finished(v))
 }
@@ -368,41 +359,13 @@ func estimateMinutes(d experiments.Definition) int {
 // describeDuration says a duration the way a person would.
 func describeDuration(ms int) string {
 	sec := int(math.Round(float64(ms) / 1000))
-	minutes := plural(int(math.Round(float64(sec)/60)), "minute")
+	minutes := templates.CountNoun(int(math.Round(float64(sec)/60)), "minute", "minutes")
 	switch {
 	case sec < 60:
-		return plural(max(sec, 1), "second")
+		return templates.CountNoun(max(sec, 1), "second", "seconds")
 	case sec%60 == 0 || sec >= 600:
 		return minutes
 	default:
 		return "about " + minutes
 	}
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return strconv.Itoa(n) + " " + unit + "s"
-}
-
-// followupDue finds the plan's follow-up test when none of its trials is
-// stored yet.
-func followupDue(p experiments.Plan, stored []int) (experiments.Step, bool) {
-	have := map[int]bool{}
-	for _, i := range stored {
-		have[i] = true
-	}
-	for _, s := range p.Steps {
-		if s.Kind != experiments.StepTest || s.Phase != experiments.PhaseFollowup || s.TestBlock == nil {
-			continue
-		}
-		for i := s.FirstTrial; i < s.FirstTrial+s.TrialCount; i++ {
-			if have[i] {
-				return s, false
-			}
-		}
-		return s, true
-	}
-	return experiments.Step{}, false
 }

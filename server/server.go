@@ -27,6 +27,9 @@ type Config struct {
 	// StimulusCacheBytes bounds the in-process cache of rendered stimuli
 	// (default 256 MiB).
 	StimulusCacheBytes int
+	// Now is the clock that decides when something is due, such as a
+	// follow-up retest (default time.Now; tests move it instead of waiting).
+	Now func() time.Time
 }
 
 // Server is the platform's web server.
@@ -36,6 +39,7 @@ type Server struct {
 	log  *slog.Logger
 	http *http.Server
 	pngs *pngCache
+	now  func() time.Time
 }
 
 // New builds the server and its routes.
@@ -46,6 +50,9 @@ func New(cfg Config) *Server {
 	if cfg.BodyLimit == "" {
 		cfg.BodyLimit = "1M"
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// Behind a load balancer on a private network, the client's address is
@@ -54,7 +61,7 @@ func New(cfg Config) *Server {
 	if cfg.StimulusCacheBytes == 0 {
 		cfg.StimulusCacheBytes = 256 << 20
 	}
-	s := &Server{echo: e, db: cfg.DB, log: cfg.Logger, pngs: newPNGCache(cfg.StimulusCacheBytes)}
+	s := &Server{echo: e, db: cfg.DB, log: cfg.Logger, pngs: newPNGCache(cfg.StimulusCacheBytes), now: cfg.Now}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(requestLogger(cfg.Logger))
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{

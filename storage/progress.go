@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -77,9 +76,6 @@ func (db *DB) NextStaircaseTrial(ctx context.Context, id, token string, block in
 // Completion is what a completed session gives the participant.
 type Completion struct {
 	Code string
-	// RedirectURL is the definition's completion_url with {code} filled in
-	// ("" when the definition has none).
-	RedirectURL string
 }
 
 // CompleteSession marks the session complete once every required trial is
@@ -112,11 +108,7 @@ func (db *DB) CompleteSession(ctx context.Context, id, token string) (Completion
 	if err != nil {
 		return Completion{}, fmt.Errorf("completing session: %w", err)
 	}
-	c := Completion{Code: code}
-	if u := info.Definition.CompletionURL; u != "" {
-		c.RedirectURL = strings.ReplaceAll(u, "{code}", code)
-	}
-	return c, nil
+	return Completion{Code: code}, nil
 }
 
 // RecordEvents stores a batch of events, idempotent by sequence number
