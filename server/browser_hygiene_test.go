@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -251,7 +252,24 @@ func TestBrowserWithdrawMidSession(t *testing.T) {
 	if ref := text(t, ctx, "#session-ref"); ref != id {
 		t.Fatalf("the confirmation shows reference %q, want the session id %s", ref, id)
 	}
-	time.Sleep(500 * time.Millisecond) // anything still in flight has landed
+	// An answer still in flight when the participant withdrew (the page
+	// sends them with keepalive) stores nothing: the server refuses it.
+	token, err := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.parse(localStorage.getItem("mccollough:e2e-withdraw:p-leaves")).token`))
+	if err != nil || token == "" {
+		t.Fatalf("the page's session record: %q, %v", token, err)
+	}
+	var plan experiments.Plan
+	var planJSON []byte
+	if err := es.db.Pool.QueryRow(context.Background(), `SELECT plan FROM sessions WHERE id = $1`, id).Scan(&planJSON); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(planJSON, &plan); err != nil {
+		t.Fatal(err)
+	}
+	late := createdSession{SessionID: id, Token: token}
+	if code := es.put(late, 0, answer("red", *plan.Trials[0].Tint)); code < 400 || code >= 500 {
+		t.Fatalf("a trial sent after withdrawing: %d, want a 4xx refusal", code)
+	}
 	status, _ := es.sessionStatus(id)
 	trials := es.countRows(`SELECT count(*) FROM trials WHERE session_id = $1`, id)
 	events := es.countRows(`SELECT count(*) FROM events WHERE session_id = $1`, id)
@@ -307,7 +325,14 @@ func TestBrowserWithdrawBeforeSession(t *testing.T) {
 	if visible, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!document.getElementById("withdraw").hidden || document.getElementById("withdraw-dialog").open`)); err != nil || visible {
 		t.Fatalf("withdraw button or dialog still showing (%v)", err)
 	}
-	time.Sleep(300 * time.Millisecond)
+	// Withdrawing waits for a session creation already under way (and then
+	// withdraws that session), so "declined" means none was started, and
+	// none can start now.
+	for _, r := range es.log.requests() {
+		if strings.HasSuffix(r, "/sessions") {
+			t.Fatalf("the page asked for a session: %s", r)
+		}
+	}
 	if n := es.countRows(`SELECT count(*) FROM sessions`); n != 0 {
 		t.Fatalf("%d sessions after withdrawing before the start", n)
 	}

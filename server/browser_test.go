@@ -123,11 +123,20 @@ func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Con
 }
 
 // apiLog records what reached the server: trial PUTs with their statuses,
-// and the number of stored trials at each POST /complete.
+// the number of stored trials at each POST /complete, and the method and
+// path of every API request.
 type apiLog struct {
 	mu        sync.Mutex
 	puts      map[int][]int
 	completes []int
+	api       []string
+}
+
+// requests is the API requests received so far ("POST /api/v1/…").
+func (l *apiLog) requests() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.api)
 }
 
 var (
@@ -158,6 +167,11 @@ func newE2EServer(t *testing.T) *e2eServer {
 	ts := newTestServer(t)
 	l := &apiLog{puts: map[int][]int{}}
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			l.mu.Lock()
+			l.api = append(l.api, r.Method+" "+r.URL.Path)
+			l.mu.Unlock()
+		}
 		if m := completePath.FindStringSubmatch(r.URL.Path); m != nil && r.Method == http.MethodPost {
 			// How many trials are stored when the runner asks to complete?
 			var n int
@@ -262,11 +276,14 @@ func (p *participant) open(url string) {
 	}
 }
 
-// run takes part until the page shows the completion code (or stop says so).
-func (p *participant) run(timeout time.Duration, stop func(pageState) bool) pageState {
+// run takes part until the page shows the completion code (or stop says
+// so). It fails when the page stays in one state for stall: a busy machine
+// may make a session slow, but never stuck.
+func (p *participant) run(stall time.Duration, stop func(pageState) bool) pageState {
 	p.t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(stall)
 	var st pageState
+	seen := ""
 	for time.Now().Before(deadline) {
 		var err error
 		st, err = p.state()
@@ -276,6 +293,9 @@ func (p *participant) run(timeout time.Duration, stop func(pageState) bool) page
 		}
 		if len(p.states) == 0 || p.states[len(p.states)-1] != st.State {
 			p.states = append(p.states, st.State)
+		}
+		if now := st.State + "/" + st.Trial; now != seen {
+			seen, deadline = now, time.Now().Add(stall)
 		}
 		if stop != nil && stop(st) {
 			return st
@@ -356,7 +376,7 @@ func (p *participant) run(timeout time.Duration, stop func(pageState) bool) page
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	p.t.Fatalf("no completion within %v; last state %+v; states seen %v", timeout, st, p.states)
+	p.t.Fatalf("stuck for %v in state %+v; states seen %v", stall, st, p.states)
 	return st
 }
 

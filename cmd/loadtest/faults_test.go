@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -107,18 +108,36 @@ func faultConfig(addr, dbURL string) config {
 		duration: time.Minute, databaseURL: dbURL, retries: 60}
 }
 
-// startLoad runs the simulated participants in the background and waits
-// until they are well into their answers, when the fault is injected.
+// faultAfter is how many answers are acknowledged before the fault: a
+// quarter of the 40 participants' 4,560, so most of the load meets it.
+const faultAfter = 1000
+
+// startLoad runs the simulated participants in the background and returns
+// once they are well into their answers (faultAfter acknowledged), when the
+// fault is injected.
 func startLoad(t *testing.T, addr, dbURL string) <-chan *report {
+	t.Helper()
 	done := make(chan *report, 1)
+	underway := make(chan struct{})
+	var once sync.Once
+	cfg := faultConfig(addr, dbURL)
+	cfg.acked = func(n int64) {
+		if n >= faultAfter {
+			once.Do(func() { close(underway) })
+		}
+	}
 	go func() {
-		rep, err := run(context.Background(), faultConfig(addr, dbURL))
+		rep, err := run(context.Background(), cfg)
 		if err != nil {
 			t.Error(err)
 		}
 		done <- rep
 	}()
-	time.Sleep(1500 * time.Millisecond)
+	select {
+	case <-underway:
+	case rep := <-done:
+		t.Fatalf("the load ended before %d answers were acknowledged: %+v", faultAfter, *rep)
+	}
 	return done
 }
 

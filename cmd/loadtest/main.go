@@ -39,6 +39,9 @@ type config struct {
 	maxTrials    int
 	databaseURL  string
 	retries      int
+	// acked, if set, is called with the number of answers acknowledged so
+	// far after each one (the fault tests inject their fault on it).
+	acked func(n int64)
 }
 
 func main() {
@@ -180,7 +183,9 @@ func run(ctx context.Context, cfg config) (*report, error) {
 					fmt.Fprintf(os.Stderr, "participant %d trial %d: %d %v\n", p, t.Index, status, err)
 					continue
 				}
-				puts.Add(1)
+				if n := puts.Add(1); cfg.acked != nil {
+					cfg.acked(n)
+				}
 				acked[t.Index] = true
 				mu.Lock()
 				rep.latencies = append(rep.latencies, lat)
