@@ -97,6 +97,10 @@ func TestResultsThroughTheAPI(t *testing.T) {
 		t.Fatalf("groups %+v", res.Groups)
 	}
 	g := res.Groups[0]
+	// The dose and the follow-up delay come from the version each session ran.
+	if p := g.Participants[0]; p.InductionS != experiments.DefaultDurationS || p.FollowupAfterS != nil {
+		t.Errorf("participant induction %g s, follow-up after %v, want %g s and none", p.InductionS, p.FollowupAfterS, experiments.DefaultDurationS)
+	}
 	ce := g.ContingentEffect
 	if ce.Mean == nil || ce.CILow == nil || *ce.CILow > effect || *ce.CIHigh < effect || math.Abs(*ce.Mean-effect) > 1 {
 		t.Fatalf("contingent effect %+v, true %g", ce, effect)
@@ -126,7 +130,7 @@ func TestResultsThroughTheAPI(t *testing.T) {
 	// The results page shows the same analysis, with its plots.
 	page := ts.do(http.MethodGet, "/researcher/experiments/sim/results", nil, "Cookie", ts.signIn("sim@example.org").String())
 	wantStatus(t, page, http.StatusOK)
-	for _, want := range []string{"Contingent effect by group", "Shift per participant", "Test on the pattern paired with red", "Test on the pattern paired with green",
+	for _, want := range []string{"Contingent effect by group", "Shift per participant or network", "No dose data yet", "No follow-up data yet", "Test on the pattern paired with red", "Test on the pattern paired with green",
 		"<svg", "P(reddish)", "contingent effect (a*)", fmt.Sprintf("%.2f", *ce.Mean)} {
 		if !strings.Contains(page.Body.String(), want) {
 			t.Errorf("results page lacks %q", want)

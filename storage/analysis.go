@@ -28,7 +28,9 @@ func (db *DB) AnalysisParticipants(ctx context.Context, experimentID int64) ([]a
 		SELECT s.id::text, s.participant_ref, s.participant_kind, coalesce(s.model_mechanism, ''),
 		       coalesce(s.model_seed, s.seed), s.condition, s.status,
 		       EXISTS (SELECT 1 FROM events ev WHERE ev.session_id = s.id AND ev.kind IN ('induction_interrupted', 'induction_restart')),
-		       coalesce((s.screen->>'refresh_hz')::float8 < 50 OR (s.screen->>'refresh_sd_ms')::float8 > 2, false)
+		       coalesce((s.screen->>'refresh_hz')::float8 < 50 OR (s.screen->>'refresh_sd_ms')::float8 > 2, false),
+		       coalesce((v.definition->'induction'->>'duration_s')::float8, 0),
+		       (v.definition->'phases'->>'followup_after_s')::float8
 		FROM sessions s JOIN experiment_versions v ON v.id = s.experiment_version_id
 		WHERE v.experiment_id = $1 AND NOT s.preview AND s.status NOT IN ($2, $3)
 		ORDER BY s.created_at, s.id`, experimentID, experiments.StatusWithdrawn, experiments.StatusScreenedOut)
@@ -40,7 +42,8 @@ func (db *DB) AnalysisParticipants(ctx context.Context, experimentID int64) ([]a
 		var p analysis.Participant
 		var arm int
 		var interrupted, unstable bool
-		err := row.Scan(&p.SessionID, &p.ParticipantRef, &p.Kind, &p.Mechanism, &p.Seed, &arm, &p.Status, &interrupted, &unstable)
+		err := row.Scan(&p.SessionID, &p.ParticipantRef, &p.Kind, &p.Mechanism, &p.Seed, &arm, &p.Status, &interrupted, &unstable,
+			&p.InductionS, &p.FollowupAfterS)
 		p.Condition = experiments.ConditionForArm(arm)
 		if interrupted {
 			p.Flags = append(p.Flags, FlagInductionInterrupted)

@@ -17,10 +17,13 @@ type Chart struct {
 	// the i-th category.
 	Categories []string
 	XMin, XMax float64
-	YMin, YMax float64
-	Lines      []Line
-	Dots       []Dot
-	ErrorBars  []ErrorBar
+	// XTickValues, when set, are the numeric x axis' ticks (else round
+	// numbers are chosen).
+	XTickValues []float64
+	YMin, YMax  float64
+	Lines       []Line
+	Dots        []Dot
+	ErrorBars   []ErrorBar
 	// RefY draws dashed horizontal reference lines (0 shift, P = 0.5).
 	RefY   []float64
 	Legend []LegendItem
@@ -33,11 +36,14 @@ type Line struct {
 	Dash  bool
 }
 
-// Dot is a marker; Label becomes its tooltip.
+// Dot is a marker; Label becomes its tooltip. A Bound dot ("above" or
+// "below") is a value the data only bound: a triangle pointing the way
+// the true value lies.
 type Dot struct {
 	X, Y   float64
 	Color  string
 	Hollow bool
+	Bound  string
 	Label  string
 }
 
@@ -92,8 +98,12 @@ func (c Chart) XTicks() []Tick {
 		}
 		return out
 	}
+	values := c.XTickValues
+	if len(values) == 0 {
+		values = niceTicks(c.XMin, c.XMax, 7)
+	}
 	var out []Tick
-	for _, v := range niceTicks(c.XMin, c.XMax, 7) {
+	for _, v := range values {
 		out = append(out, Tick{c.px(v), formatTick(v)})
 	}
 	return out
@@ -133,6 +143,16 @@ func (c Chart) clampY(y float64) float64 { return math.Max(c.YMin, math.Min(c.YM
 // DotX and DotY place a marker.
 func (c Chart) DotX(d Dot) float64 { return c.px(d.X) }
 func (c Chart) DotY(d Dot) float64 { return c.py(c.clampY(d.Y)) }
+
+// Triangle is the SVG points of a Bound dot's marker.
+func (c Chart) Triangle(d Dot) string {
+	x, y := c.DotX(d), c.DotY(d)
+	tip := -6.0 // above: pointing up (SVG y grows downwards)
+	if d.Bound == "below" {
+		tip = 6
+	}
+	return fmt.Sprintf("%.1f,%.1f %.1f,%.1f %.1f,%.1f", x, y+tip, x-5, y-tip/2, x+5, y-tip/2)
+}
 
 // BarX, BarLo and BarHi place an error bar.
 func (c Chart) BarX(e ErrorBar) float64  { return c.px(e.X) }

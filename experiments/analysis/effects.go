@@ -148,6 +148,8 @@ func analyzeParticipant(p Participant, maxLapse float64) ParticipantResult {
 		Mechanism:      mechanismPtr(p.Kind, p.Mechanism),
 		Network:        p.Network,
 		Seed:           p.Seed,
+		InductionS:     p.InductionS,
+		FollowupAfterS: p.FollowupAfterS,
 		Status:         p.Status,
 		Flags:          append([]string{}, p.Flags...),
 		Condition:      cond,

@@ -132,24 +132,55 @@ func summarise(k groupKey, ps []ParticipantResult, o Options) Group {
 	stat := func(name string, value func(ParticipantResult) (bounded, bool)) Stat {
 		return describeBounded(unitValues(us, value), o, label+name)
 	}
-	g.ContingentEffect = stat("contingent", func(p ParticipantResult) (bounded, bool) {
-		return p.bounded(censorContingent, p.ContingentEffect)
-	})
+	g.ContingentEffect = stat("contingent", contingent)
 	g.NoncontingentShift = stat("noncontingent", func(p ParticipantResult) (bounded, bool) {
 		return p.bounded(censorNoncontingent, p.NoncontingentShift)
 	})
-	g.RedPairedShift = stat("red_paired", func(p ParticipantResult) (bounded, bool) {
-		return p.bounded(censorShift+p.Condition.RedPattern, p.Shifts[p.Condition.RedPattern])
-	})
-	g.GreenPairedShift = stat("green_paired", func(p ParticipantResult) (bounded, bool) {
-		return p.bounded(censorShift+p.Condition.GreenPattern, p.Shifts[p.Condition.GreenPattern])
-	})
-	g.FollowupContingentEffect = stat("followup_contingent", func(p ParticipantResult) (bounded, bool) {
-		return p.bounded(censorFollowupContingent, p.FollowupContingentEffect)
-	})
+	g.RedPairedShift = stat("red_paired", redShift)
+	g.GreenPairedShift = stat("green_paired", greenShift)
+	g.FollowupContingentEffect = stat("followup_contingent", followupContingent)
 	g.Patterns = patternSummaries(us, o, label)
+	g.Units = unitList(us)
 	return g
 }
+
+func redShift(p ParticipantResult) (bounded, bool) {
+	return p.bounded(censorShift+p.Condition.RedPattern, p.Shifts[p.Condition.RedPattern])
+}
+
+func greenShift(p ParticipantResult) (bounded, bool) {
+	return p.bounded(censorShift+p.Condition.GreenPattern, p.Shifts[p.Condition.GreenPattern])
+}
+
+// unitList is the units with their mean values.
+func unitList(us [][]ParticipantResult) []Unit {
+	values := map[string]func(ParticipantResult) (bounded, bool){
+		UnitContingentEffect: contingent,
+		UnitRedPairedShift:   redShift,
+		UnitGreenPairedShift: greenShift,
+	}
+	out := make([]Unit, len(us))
+	for i, members := range us {
+		u := Unit{Key: members[0].SessionID, Sessions: len(members), Values: map[string]Value{}}
+		if members[0].Kind != experiments.KindHuman {
+			u.Key = members[0].Network
+		}
+		for name, value := range values {
+			if m := unitValues(us[i:i+1], value); len(m) == 1 {
+				u.Values[name] = Value{m[0].v, m[0].c}
+			}
+		}
+		out[i] = u
+	}
+	return out
+}
+
+// Keys of Unit.Values.
+const (
+	UnitContingentEffect = "contingent_effect"
+	UnitRedPairedShift   = "red_paired_shift"
+	UnitGreenPairedShift = "green_paired_shift"
+)
 
 // patternSummaries are, per pattern (a, b, then by name), the mean PSE in
 // each phase and the mean shift from baseline to post (and to followup),

@@ -37,6 +37,11 @@ type Participant struct {
 	Seed      int64
 	Condition experiments.Condition
 	Status    string
+	// InductionS is the induction duration of the version the session ran
+	// (the dose); FollowupAfterS its intended delay of the follow-up test
+	// (nil without one).
+	InductionS     float64
+	FollowupAfterS *float64
 	// Flags are exclusion reasons decided elsewhere, such as
 	// "induction_interrupted" or "refresh_unstable". Any flag excludes.
 	Flags  []string
@@ -134,9 +139,28 @@ type Group struct {
 	RedPairedShift   Stat `json:"red_paired_shift"`
 	GreenPairedShift Stat `json:"green_paired_shift"`
 	// FollowupContingentEffect uses PSE(followup) − PSE(baseline).
-	FollowupContingentEffect Stat                `json:"followup_contingent_effect"`
-	Patterns                 []PatternSummary    `json:"patterns"`
-	Participants             []ParticipantResult `json:"participants"`
+	FollowupContingentEffect Stat `json:"followup_contingent_effect"`
+	// Units are the independent observers the statistics are over.
+	Units        []Unit              `json:"units"`
+	Patterns     []PatternSummary    `json:"patterns"`
+	Participants []ParticipantResult `json:"participants"`
+}
+
+// Unit is one independent observer of a group (a human session, or a
+// model network) with the means of its included sessions' values.
+type Unit struct {
+	// Key is the session id of a human, the weights digest of a network.
+	Key      string `json:"key"`
+	Sessions int    `json:"sessions"`
+	// Values: contingent_effect, red_paired_shift, green_paired_shift
+	// (absent where undefined).
+	Values map[string]Value `json:"values"`
+}
+
+// Value is a number that may be a bound (see Censor).
+type Value struct {
+	V      float64 `json:"v"`
+	Censor Censor  `json:"censor"`
 }
 
 // Exclusion is why a participant is left out of a group's statistics.
@@ -239,6 +263,8 @@ type ParticipantResult struct {
 	Mechanism      *string               `json:"mechanism"`
 	Network        string                `json:"network"`
 	Seed           int64                 `json:"seed"`
+	InductionS     float64               `json:"induction_s"`
+	FollowupAfterS *float64              `json:"followup_after_s"`
 	Status         string                `json:"status"`
 	Flags          []string              `json:"flags"`
 	Condition      experiments.Condition `json:"condition"`
