@@ -165,6 +165,7 @@ func analyzeParticipant(p Participant, maxLapse float64) ParticipantResult {
 			patterns = append(patterns, f.Pattern)
 		}
 		hasPhase[f.Phase] = true
+		res.Separated = res.Separated || f.Separated
 	}
 	v := values{}
 	for _, pat := range patterns {

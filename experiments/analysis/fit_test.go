@@ -196,6 +196,11 @@ func TestPerfectSeparation(t *testing.T) {
 	if !f.OK() || !f.Separated {
 		t.Fatalf("flag %q, separated %v", f.Flag, f.Separated)
 	}
+	p := Participant{SessionID: "s", Kind: experiments.KindHuman, Status: experiments.StatusComplete,
+		Trials: rowsFrom(experiments.ConstantStimuli, defaultTints, 6, []int{0, 0, 0, 0, 0, 6, 6, 6, 6})}
+	if r := analyzeParticipant(p, DefaultMaxLapse); !r.Separated {
+		t.Error("participant with a separated fit is not marked separated")
+	}
 	if math.Abs(*f.PSE-1) > 1e-6 {
 		t.Errorf("PSE %g, want the middle of the gap [0, 2]", *f.PSE)
 	}

@@ -284,8 +284,11 @@ type ParticipantResult struct {
 	// "contingent_effect", "noncontingent_shift",
 	// "followup_contingent_effect", "shift/<pattern>" and
 	// "followup_shift/<pattern>"; exact values are left out.
-	Censors  map[string]Censor `json:"censors"`
-	Included bool              `json:"included"`
+	Censors map[string]Censor `json:"censors"`
+	// Separated reports that some fit of the participant has perfectly
+	// separated answers (Fit.Separated): a fact for exclusion rules.
+	Separated bool `json:"separated"`
+	Included  bool `json:"included"`
 	// ExclusionReason is "" when included.
 	ExclusionReason string `json:"exclusion_reason"`
 	ExclusionDetail string `json:"exclusion_detail,omitempty"`
