@@ -26,25 +26,30 @@ func openPooled(t *testing.T, poolSize int) *storage.DB {
 	return db
 }
 
-func TestOpenUsesNoNamedStatementsUnlessTheURLSaysSo(t *testing.T) {
-	url := pgtest.NewURL(t)
+// TestOpenChoosesTheQueryModeForTheRoute: named prepared statements
+// straight to PostgreSQL, none through a pooler, and the URL's own settings
+// win.
+func TestOpenChoosesTheQueryModeForTheRoute(t *testing.T) {
+	direct, pooled := pgtest.NewURL(t), pgtest.NewPooledURL(t, 2)
 	ctx := context.Background()
 	for _, c := range []struct {
-		suffix   string
-		mode     pgx.QueryExecMode
-		maxConns int32
+		name, url string
+		mode      pgx.QueryExecMode
+		maxConns  int32
 	}{
-		{"", pgx.QueryExecModeCacheDescribe, 32},
-		{"&default_query_exec_mode=cache_statement&pool_max_conns=5", pgx.QueryExecModeCacheStatement, 5},
+		{"direct", direct, pgx.QueryExecModeCacheStatement, 32},
+		{"pooled", pooled, pgx.QueryExecModeCacheDescribe, 32},
+		{"direct, set in the URL", direct + "&default_query_exec_mode=exec&pool_max_conns=5", pgx.QueryExecModeExec, 5},
+		{"pooled, set in the URL", pooled + "&default_query_exec_mode=describe_exec", pgx.QueryExecModeDescribeExec, 32},
 	} {
-		db, err := storage.Open(ctx, url+c.suffix)
+		db, err := storage.Open(ctx, c.url)
 		if err != nil {
 			t.Fatal(err)
 		}
 		cfg := db.Pool.Config()
 		db.Close()
 		if cfg.ConnConfig.DefaultQueryExecMode != c.mode || cfg.MaxConns != c.maxConns {
-			t.Errorf("URL …%s: mode %v, max conns %d; want %v, %d", c.suffix,
+			t.Errorf("%s: mode %v, max conns %d; want %v, %d", c.name,
 				cfg.ConnConfig.DefaultQueryExecMode, cfg.MaxConns, c.mode, c.maxConns)
 		}
 	}

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -32,11 +31,10 @@ type DB struct {
 
 // Open connects to the database at url and checks that it answers.
 //
-// The URL may be PostgreSQL's own or a PgBouncer's in transaction pooling
-// mode: no query relies on connection-level state, and by default queries
-// run in pgx's cache_describe mode, which uses no named prepared statements
-// (PgBouncer before 1.21 cannot route them). The URL's pool_max_conns and
-// default_query_exec_mode settings, when given, win.
+// The URL may be PostgreSQL's own or a connection pooler's (PgBouncer in
+// transaction pooling mode): no query relies on connection-level state, and
+// the query execution mode is chosen for the route (execmode.go). The URL's
+// pool_max_conns and default_query_exec_mode settings, when given, win.
 func Open(ctx context.Context, url string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -45,20 +43,29 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if !hasSetting(url, "pool_max_conns") {
 		cfg.MaxConns = defaultMaxConns
 	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	if !hasSetting(url, "default_query_exec_mode") {
-		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
+		mode, err := detectExecMode(pingCtx, cfg.ConnConfig)
+		if err != nil {
+			return nil, fmt.Errorf("cannot reach the database at %s: %w", describeHost(cfg), redact(err))
+		}
+		cfg.ConnConfig.DefaultQueryExecMode = mode
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", redact(err))
 	}
-	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
 	if err := pool.Ping(pingCtx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("cannot reach the database at %s: %w", describeHost(cfg), redact(err))
 	}
 	return &DB{Pool: pool, plans: newPlanCache()}, nil
+}
+
+// QueryExecMode is the pgx query execution mode in use (for the log).
+func (db *DB) QueryExecMode() string {
+	return db.Pool.Config().ConnConfig.DefaultQueryExecMode.String()
 }
 
 // defaultMaxConns is each replica's pool size unless the URL sets

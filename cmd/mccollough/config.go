@@ -71,6 +71,8 @@ func (f *dbFlags) openDatabase(ctx context.Context, log *slog.Logger) (*database
 		return nil, err
 	}
 	d.DB = db
+	// cache_describe means a pooler or proxy was detected (no named statements).
+	log.Debug("connected to the database", "query_exec_mode", db.QueryExecMode())
 	if _, err := db.Migrate(ctx, log); err != nil {
 		d.Close()
 		return nil, err
