@@ -27,6 +27,16 @@ const (
 	DefaultStartRange = 15.0
 	DefaultAdjustStep = 0.5
 	DefaultAdjustN    = 4
+	// DefaultMaxGapS: an induction out of sight for longer starts again.
+	DefaultMaxGapS = 5.0
+	// DefaultITIMS is the dark interval after an answer (the runner's
+	// pause before this setting existed).
+	DefaultITIMS = 250
+	// DefaultCatchTint: catch trials and practice show ±16 a*, beyond
+	// any McCollough shift, so the right answer is obvious.
+	DefaultCatchTint    = 16.0
+	DefaultPracticeTint = DefaultCatchTint
+	DefaultBreakS       = 20.0
 )
 
 // DefaultTints are the constant-stimuli tint levels in a*.
@@ -112,6 +122,9 @@ func (d Definition) WithDefaults() Definition {
 	if in.JitterPx == nil {
 		in.JitterPx = ptr(DefaultJitterPx)
 	}
+	if in.MaxGapS == nil {
+		in.MaxGapS = ptr(DefaultMaxGapS)
+	}
 	d.Test = d.Test.withDefaults(d.Pair)
 	if d.Phases.Baseline == nil {
 		d.Phases.Baseline = ptr(true)
@@ -120,6 +133,7 @@ func (d Definition) WithDefaults() Definition {
 		d.Phases.Post = ptr(true)
 	}
 	d.Screening = d.Screening.withDefaults()
+	d.Practice = d.Practice.withDefaults()
 	if d.ConsentMD == "" {
 		d.ConsentMD = DefaultConsent(d.Phases.Reversal)
 	}
@@ -135,6 +149,15 @@ func (t Test) withDefaults(pair *Pair) Test {
 	}
 	if t.DurationMS == 0 {
 		t.DurationMS = DefaultTestMS
+	}
+	if t.CatchTrials > 0 && t.CatchTint == 0 {
+		t.CatchTint = DefaultCatchTint
+	}
+	if t.BreakEvery > 0 && t.BreakS == 0 {
+		t.BreakS = DefaultBreakS
+	}
+	if t.ITIMS == nil {
+		t.ITIMS = ptr(DefaultITIMS)
 	}
 	if t.ExtraPatterns == nil && pair != nil {
 		t.ExtraPatterns = []ExtraPattern{{Name: DefaultControl, Pattern: ptr(obliqueLike(pair.A))}}

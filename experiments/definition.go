@@ -52,6 +52,9 @@ type Definition struct {
 	Phases    Phases    `json:"phases"`
 	// Screening checks colour vision and the screen first (on when absent).
 	Screening *Screening `json:"screening,omitempty"`
+	// Practice is a short block of strongly tinted patterns with feedback
+	// before the first test; never analysed. Absent (or 0 trials): none.
+	Practice *Practice `json:"practice,omitempty"`
 
 	ConsentMD      string `json:"consent_md"`
 	DebriefMD      string `json:"debrief_md"`
@@ -85,6 +88,19 @@ type Induction struct {
 	// JitterPx bounds the jumps of the fixation mark. A pointer because 0
 	// (a still mark) is a legitimate choice distinct from "absent".
 	JitterPx *float64 `json:"jitter_px,omitempty"`
+	// MaxGapS is the longest time the stimulus may be out of sight (hidden
+	// tab, left full screen, window blurred) before the induction starts
+	// again from the beginning. A pointer: 0 (any gap restarts) is a
+	// legitimate choice distinct from "absent" (DefaultMaxGapS).
+	MaxGapS *float64 `json:"max_gap_s,omitempty"`
+}
+
+// MaxGap is MaxGapS with its default applied.
+func (in Induction) MaxGap() float64 {
+	if in.MaxGapS == nil {
+		return DefaultMaxGapS
+	}
+	return *in.MaxGapS
 }
 
 // Jitter is JitterPx with its default applied.
@@ -109,6 +125,33 @@ type Test struct {
 
 	Staircase  *StaircaseParams  `json:"staircase,omitempty"`
 	Adjustment *AdjustmentParams `json:"adjustment,omitempty"`
+
+	// CatchTrials per block are strongly tinted patterns (±CatchTint a*)
+	// whose answer is obvious: they check attention, are scored by the
+	// server and never enter a fit. CatchTint defaults to DefaultCatchTint.
+	CatchTrials int     `json:"catch_trials,omitempty"`
+	CatchTint   float64 `json:"catch_tint,omitempty"`
+	// BreakEvery trials a dark rest screen counts down BreakS seconds and
+	// then goes on by itself (0: no breaks).
+	BreakEvery int     `json:"break_every,omitempty"`
+	BreakS     float64 `json:"break_s,omitempty"`
+	// ITIMS is the dark interval between an answer and the next trial's
+	// fixation cross. A pointer: 0 is a choice distinct from "absent"
+	// (DefaultITIMS).
+	ITIMS *int `json:"iti_ms,omitempty"`
+	// ResponseWindowMS limits the time for a red/green answer from the
+	// pattern's onset; 0 is unlimited. An unanswered trial is stored with
+	// response "timeout" and left out of the fits. Adjustment settings are
+	// not timed.
+	ResponseWindowMS int `json:"response_window_ms,omitempty"`
+}
+
+// ITI is ITIMS with its default applied.
+func (t Test) ITI() int {
+	if t.ITIMS == nil {
+		return DefaultITIMS
+	}
+	return *t.ITIMS
 }
 
 // ExtraPattern is a test-only pattern: either its own spec or a point on the
@@ -156,6 +199,10 @@ type Phases struct {
 	// Followup is a later retest; FollowupAfterS is the intended delay.
 	Followup       bool     `json:"followup"`
 	FollowupAfterS *float64 `json:"followup_after_s,omitempty"`
+	// PostDelayS is the dark wait between the end of the induction and the
+	// post test, which then starts by itself (a countdown, no click), so
+	// every participant is tested at the same time after adapting.
+	PostDelayS float64 `json:"post_delay_s"`
 }
 
 // BaselineOn reports whether the baseline test runs (default true).

@@ -21,6 +21,71 @@ type Event struct {
 	Data json.RawMessage `json:"data,omitempty"`
 }
 
+// Event kinds the participant's runner reports, with their data fields.
+// sessions.csv and the exclusion rules count them, so a kind is renamed only
+// together with its readers. Times are ms on the runner's clock; "step" is
+// the plan step's index; "state" the runner's screen (body[data-state]).
+const (
+	// Page visibility, any time: the tab hidden/shown, full screen entered
+	// or left (or refused by the browser), the window losing/regaining the
+	// focus. data: {state}; fullscreen_refused: {reason}.
+	EventHidden            = "hidden"
+	EventVisible           = "visible"
+	EventBlur              = "blur"
+	EventFocus             = "focus"
+	EventFullscreenEnter   = "fullscreen_enter"
+	EventFullscreenExit    = "fullscreen_exit"
+	EventFullscreenRefused = "fullscreen_refused"
+
+	// EventScreenCheck: {hz, sd_ms, dpr, viewport, pointer, fullscreen, ok}.
+	EventScreenCheck = "screen_check"
+	// EventResume: the page was reloaded and the session resumed at
+	// {step, stored, hz}.
+	EventResume = "resume"
+
+	// Induction. Start {step, phase, attempt}; end {step, attempt, frames,
+	// dropped_frames, measured_ms, intended_ms}.
+	EventInductionStart = "induction_start"
+	EventInductionEnd   = "induction_end"
+	// EventInductionPause: the stimulus stopped being visible {step,
+	// reason: hidden | fullscreen_exit | blur}. Only such time counts
+	// towards induction.max_gap_s; time in the platform's own dialogs does
+	// not (see EventInductionHold).
+	EventInductionPause = "induction_pause"
+	// EventInductionResume: the induction went on after a pause {step,
+	// away_ms} (away_ms: time the stimulus was really out of sight).
+	EventInductionResume = "induction_resume"
+	// EventInductionRestart: the induction started again from the
+	// beginning {step, reason, away_ms}; reason is the pause's reason when
+	// away_ms exceeded max_gap_s, or "reload".
+	EventInductionRestart = "induction_restart"
+	// EventInductionHold: the induction was held while a platform dialog
+	// was open {step, reason: withdraw_dialog, held_ms}; not a pause.
+	EventInductionHold = "induction_hold"
+
+	// Test blocks. Start {step, phase, block, trials}; end {step, block, n,
+	// within, dropped, period_ms}.
+	EventTestStart = "test_start"
+	EventTestEnd   = "test_end"
+	// EventBreak: a rest screen {step, block, after (trials done), ms}.
+	EventBreak = "break"
+	// EventPostCountdown: the dark wait before the post test {step, ms},
+	// which then starts by itself.
+	EventPostCountdown = "post_countdown"
+
+	// The debrief's choice, and the follow-up visit.
+	EventReversalChosen = "reversal_chosen"
+	EventFinishChosen   = "finish_chosen"
+	EventFollowupStart  = "followup_start"
+
+	// Bookkeeping: a trial the server refused {index, status, error}; the
+	// server's list of missing trials at completion {missing}; a
+	// researcher's preview skipping ahead {state}.
+	EventTrialRejected   = "trial_rejected"
+	EventCompleteMissing = "complete_missing"
+	EventPreviewSkip     = "preview_skip"
+)
+
 // Limits of an events batch.
 const (
 	MaxEventsPerBatch = 500

@@ -26,12 +26,13 @@ func (p Plan) stepOf(i int) (Step, bool) {
 // repeated, idempotent PUT of a stored trial checks against the same
 // trial). Storing i before the earlier trials of its staircase block is a
 // Conflict, as is an index past the end of a finished staircase block.
+// Catch trials are fixed, in any block.
 func (p Plan) TrialFor(i int, stored []Response) (Trial, error) {
 	if i < 0 || i >= len(p.Trials) {
 		return Trial{}, Errorf(NotFound, "the plan has no trial %d", i)
 	}
 	step, ok := p.stepOf(i)
-	if !ok || step.Method != Staircase {
+	if !ok || step.Method != Staircase || p.Trials[i].Catch {
 		return p.Trials[i], nil
 	}
 	var before []Response
@@ -40,7 +41,7 @@ func (p Plan) TrialFor(i int, stored []Response) (Trial, error) {
 			before = append(before, r)
 		}
 	}
-	t, done, err := NextStaircaseTrial(p, step.Block, before)
+	t, done, err := nextSlot(p, step, before)
 	switch {
 	case err != nil:
 		return Trial{}, err

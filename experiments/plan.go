@@ -20,6 +20,8 @@ const (
 	PhaseFollowup  Phase = "followup"
 	// PhaseScreening is the colour-vision check before any test.
 	PhaseScreening Phase = "screening"
+	// PhasePractice is the practice block (with feedback; never analysed).
+	PhasePractice Phase = "practice"
 )
 
 // StepKind is what the runner shows in a step.
@@ -62,8 +64,12 @@ type Step struct {
 	// without making the session incomplete.
 	Optional bool `json:"optional,omitempty"`
 	// AfterS is the intended delay of a follow-up test after the session.
-	AfterS    *float64           `json:"after_s,omitempty"`
-	Induction *InductionSchedule `json:"induction,omitempty"`
+	AfterS *float64 `json:"after_s,omitempty"`
+	// StartDelayMS, when set, makes the step start by itself this long
+	// after the previous one ends, behind a dark countdown with nothing to
+	// click (the post test: the time since induction is the same for all).
+	StartDelayMS *int               `json:"start_delay_ms,omitempty"`
+	Induction    *InductionSchedule `json:"induction,omitempty"`
 }
 
 // TestBlock is the trial range of a test step.
@@ -74,6 +80,12 @@ type TestBlock struct {
 	TrialCount int    `json:"trial_count"`
 	// Staircases run interleaved in a staircase block.
 	Staircases []StaircaseSpec `json:"staircases,omitempty"`
+	// ITIMS is the dark interval between an answer and the next trial.
+	ITIMS int `json:"iti_ms,omitempty"`
+	// BreakEvery trials (counting catch trials) a dark rest screen counts
+	// down BreakMS and goes on by itself; 0 means no breaks.
+	BreakEvery int `json:"break_every,omitempty"`
+	BreakMS    int `json:"break_ms,omitempty"`
 }
 
 // Contains reports whether trial index i belongs to the block.
@@ -115,6 +127,15 @@ type Trial struct {
 	// position among Patches patches.
 	Patches int  `json:"patches,omitempty"`
 	Target  *int `json:"target,omitempty"`
+	// Catch marks a catch trial: an obvious tint that checks attention,
+	// scored by ScoreCatch and never analysed.
+	Catch bool `json:"catch,omitempty"`
+	// Feedback: the runner says after the answer whether it was right
+	// (practice trials).
+	Feedback bool `json:"feedback,omitempty"`
+	// ResponseWindowMS limits a red/green answer from the pattern's onset;
+	// after it the trial is stored as Timeout. 0: unlimited.
+	ResponseWindowMS int `json:"response_window_ms,omitempty"`
 }
 
 // InductionSchedule is the exact frame sequence of an induction phase.
@@ -162,19 +183,23 @@ func NewPlan(d Definition, seed int64, condition Condition) (Plan, error) {
 		first = PhaseBaseline
 	}
 	b.step(Step{Kind: StepInstructions, Phase: first})
+	if d.Practice.On() {
+		b.practice()
+	}
 	if d.Phases.BaselineOn() {
-		b.test(PhaseBaseline, true, nil)
+		b.test(PhaseBaseline, true)
 	}
 	b.induction(PhaseInduction, condition, false)
 	if d.Phases.PostOn() {
-		b.test(PhasePost, true, nil)
+		post := b.test(PhasePost, true)
+		post.StartDelayMS = ptr(int(math.Round(d.Phases.PostDelayS * 1000)))
 	}
 	b.step(Step{Kind: StepDebrief})
 	if d.Phases.Reversal {
 		b.induction(PhaseReversal, condition.Swapped(), true)
 	}
 	if d.Phases.Followup {
-		b.test(PhaseFollowup, false, d.Phases.FollowupAfterS)
+		b.test(PhaseFollowup, false).AfterS = d.Phases.FollowupAfterS
 	}
 	return b.plan, nil
 }
@@ -192,34 +217,71 @@ type planBuilder struct {
 	blocks int
 }
 
-func (b *planBuilder) step(s Step) {
+// step appends s and returns it, for setting fields that depend on it.
+func (b *planBuilder) step(s Step) *Step {
 	s.Index = len(b.plan.Steps)
 	b.plan.Steps = append(b.plan.Steps, s)
+	return &b.plan.Steps[s.Index]
 }
 
-// test appends a test step and its trials. Optional test phases (follow-up)
-// have no required trials.
-func (b *planBuilder) test(phase Phase, required bool, afterS *float64) {
-	t := b.d.Test
-	tb := &TestBlock{Block: b.blocks, Method: t.Method, FirstTrial: len(b.plan.Trials)}
+// block appends a test step of the given trials (their indices are
+// assigned here); the caller fills the block's method-specific fields.
+func (b *planBuilder) block(phase Phase, method Method, required bool, trials []Trial) *Step {
+	tb := &TestBlock{Block: b.blocks, Method: method, FirstTrial: len(b.plan.Trials), TrialCount: len(trials),
+		ITIMS: b.d.Test.ITI()}
 	b.blocks++
-	base := Trial{Phase: phase, Block: tb.Block, Method: t.Method, DurationMS: t.DurationMS, Required: required}
+	for i := range trials {
+		trials[i].Index = len(b.plan.Trials)
+		trials[i].Block = tb.Block
+		if w := b.d.Test.ResponseWindowMS; w > 0 && twoAFC(trials[i].Method) {
+			trials[i].ResponseWindowMS = w
+		}
+		b.plan.Trials = append(b.plan.Trials, trials[i])
+	}
+	return b.step(Step{Kind: StepTest, Phase: phase, TestBlock: tb, Optional: !required})
+}
+
+// twoAFC reports whether a method's answer is red or green.
+func twoAFC(m Method) bool { return m == ConstantStimuli || m == Staircase }
+
+// test appends a test step and its trials, with the block's catch trials
+// among them. Optional test phases (follow-up) have no required trials.
+func (b *planBuilder) test(phase Phase, required bool) *Step {
+	t := b.d.Test
+	base := Trial{Phase: phase, Method: t.Method, DurationMS: t.DurationMS, Required: required}
 	var trials []Trial
+	var staircases []StaircaseSpec
+	spread := 0
 	switch t.Method {
 	case ConstantStimuli:
 		trials = constantTrials(b.d, b.plan.Seed, base)
+		spread = len(trials)
 	case Adjustment:
 		trials = adjustmentTrials(b.d, b.plan.Seed, base)
+		spread = len(trials)
 	case Staircase:
-		tb.Staircases = staircaseSpecs(b.d, b.plan.Seed, phase)
-		trials = staircaseSlots(b.plan.Seed, phase, tb.Staircases, base)
+		staircases = staircaseSpecs(b.d, b.plan.Seed, phase)
+		trials = staircaseSlots(b.plan.Seed, phase, staircases, base)
+		spread = staircaseSpread(t, len(staircases))
 	}
-	for i := range trials {
-		trials[i].Index = len(b.plan.Trials)
-		b.plan.Trials = append(b.plan.Trials, trials[i])
+	if t.CatchTrials > 0 {
+		r := NewStream(b.plan.Seed, "catch/"+string(phase), 0)
+		trials = interleaveCatch(trials, catchTrials(t, r, base), spread, r)
 	}
-	tb.TrialCount = len(trials)
-	b.step(Step{Kind: StepTest, Phase: phase, TestBlock: tb, Optional: !required, AfterS: afterS})
+	s := b.block(phase, t.Method, required, trials)
+	s.Staircases = staircases
+	if t.BreakEvery > 0 {
+		s.BreakEvery = t.BreakEvery
+		s.BreakMS = int(math.Round(t.BreakS * 1000))
+	}
+	return s
+}
+
+// practice appends the practice block (no breaks: it is short).
+func (b *planBuilder) practice() {
+	base := Trial{Phase: PhasePractice, DurationMS: b.d.Test.DurationMS, Required: true}
+	trials := practiceTrials(b.d, b.plan.Seed, base)
+	b.block(PhasePractice, trials[0].Method, true, trials)
 }
 
 // screening appends the colour-vision check: required trials with the

@@ -4,9 +4,10 @@ import "slices"
 
 // RequiredIndices lists the trial indices that must be stored before the
 // session is complete, in order. Fixed blocks contribute their required
-// trials. A required staircase block contributes the trials its rule has
-// asked for so far and, until every staircase has finished, the next one;
-// reserved slots the rule never uses are not required.
+// trials. A required staircase block contributes its catch trials, the
+// slots its rule has asked for so far and, until every staircase has
+// finished, the next one; reserved slots the rule never uses are not
+// required.
 func (p Plan) RequiredIndices(stored []Response) []int {
 	var idx []int
 	for _, s := range p.Steps {
@@ -35,10 +36,14 @@ func (p Plan) RequiredIndices(stored []Response) []int {
 		if run.next >= 0 {
 			n++
 		}
-		for k := range n {
-			idx = append(idx, s.FirstTrial+k)
+		for i := s.FirstTrial; i < s.FirstTrial+s.TrialCount; i++ {
+			if p.Trials[i].Catch {
+				idx = append(idx, i)
+			}
 		}
+		idx = append(idx, run.slots[:n]...)
 	}
+	slices.Sort(idx)
 	return idx
 }
 

@@ -14,12 +14,23 @@ type Response struct {
 	Index int `json:"index"`
 	// Tint is the tint that was shown (for adjustment: the final setting).
 	Tint float64 `json:"tint"`
-	// Response is "red" or "green" for constant stimuli and staircases.
+	// Response is "red" or "green" for constant stimuli and staircases, or
+	// Timeout when the trial's response window passed without an answer.
 	Response string `json:"response,omitempty"`
 	// Setting is the null point chosen in an adjustment trial.
 	Setting *float64 `json:"setting,omitempty"`
+	// Input is how the answer was given: InputKey, InputClick or
+	// InputTouch ("" when not reported, e.g. by the ConvNet).
+	Input string `json:"input,omitempty"`
 	TrialResult
 }
+
+// How a participant answered.
+const (
+	InputKey   = "key"
+	InputClick = "click" // mouse, trackpad or pen
+	InputTouch = "touch"
+)
 
 // TrialResult is the timing the runner measured for one trial (all in ms
 // from the runner's clock, frames counted on requestAnimationFrame).
@@ -30,6 +41,9 @@ type TrialResult struct {
 	MeasuredMS    float64 `json:"measured_ms"`
 	Frames        int     `json:"frames"`
 	DroppedFrames int     `json:"dropped_frames"`
+	// SinceInductionMS is the time from the end of the induction to the
+	// pattern's onset (post-test trials), for the decay of the effect.
+	SinceInductionMS *float64 `json:"since_induction_ms,omitempty"`
 }
 
 // MaxTimingMS bounds the timing fields (a day), so garbage cannot pass as data.
@@ -46,17 +60,22 @@ const MaxFrames = int(MaxTimingMS)
 type responseJSON struct {
 	Response      json.RawMessage `json:"response"`
 	Tint          *float64        `json:"tint"`
+	Input         string          `json:"input"`
 	RTMS          float64         `json:"rt_ms"`
 	OnsetMS       float64         `json:"onset_ms"`
 	IntendedMS    float64         `json:"intended_ms"`
 	MeasuredMS    float64         `json:"measured_ms"`
 	Frames        int             `json:"frames"`
 	DroppedFrames int             `json:"dropped_frames"`
+	// SinceInductionMS: post-test trials only.
+	SinceInductionMS *float64 `json:"since_induction_ms"`
 }
 
 // DecodeResponse decodes the body of a trial PUT strictly: fields response
-// ("red", "green" or a number), tint (required with "red"/"green"),
-// rt_ms, onset_ms, intended_ms, measured_ms, frames, dropped_frames. The
+// ("red", "green", "timeout" or a number), tint (required with a string
+// response), rt_ms, onset_ms, intended_ms, measured_ms, frames,
+// dropped_frames, input ("key", "click" or "touch") and, on post-test
+// trials, since_induction_ms. The
 // caller sets Index from the URL and checks it with ValidateResponse.
 func DecodeResponse(data []byte) (Response, error) {
 	var w responseJSON
@@ -64,20 +83,21 @@ func DecodeResponse(data []byte) (Response, error) {
 		return Response{}, asInvalid(err)
 	}
 	var errs stimuli.FieldErrors
-	r := Response{TrialResult: TrialResult{
+	r := Response{Input: w.Input, TrialResult: TrialResult{
 		RTMS: w.RTMS, OnsetMS: w.OnsetMS, IntendedMS: w.IntendedMS,
 		MeasuredMS: w.MeasuredMS, Frames: w.Frames, DroppedFrames: w.DroppedFrames,
+		SinceInductionMS: w.SinceInductionMS,
 	}}
 	raw := bytes.TrimSpace(w.Response)
 	switch {
 	case len(raw) == 0 || string(raw) == "null":
 		errs.Add("response", "is required: %q, %q or a number (adjustment)", Red, Green)
 	case raw[0] == '"':
-		if err := json.Unmarshal(raw, &r.Response); err != nil || (r.Response != Red && r.Response != Green) {
-			errs.Add("response", "must be %q or %q", Red, Green)
+		if err := json.Unmarshal(raw, &r.Response); err != nil || (r.Response != Red && r.Response != Green && r.Response != Timeout) {
+			errs.Add("response", "must be %q, %q or %q", Red, Green, Timeout)
 		}
 		if w.Tint == nil {
-			errs.Add("tint", "is required with a red/green response")
+			errs.Add("tint", "is required with a red/green response or a timeout")
 		}
 	default:
 		var v float64
@@ -99,6 +119,14 @@ func DecodeResponse(data []byte) (Response, error) {
 		if f.v < 0 || f.v > MaxTimingMS {
 			errs.Add(f.name, "must be between 0 and %g", MaxTimingMS)
 		}
+	}
+	switch r.Input {
+	case "", InputKey, InputClick, InputTouch:
+	default:
+		errs.Add("input", "must be %q, %q or %q", InputKey, InputClick, InputTouch)
+	}
+	if v := t.SinceInductionMS; v != nil && (!finite(*v) || *v < 0 || *v > MaxTimingMS) {
+		errs.Add("since_induction_ms", "must be between 0 and %g", MaxTimingMS)
 	}
 	if t.Frames < 0 || t.Frames > MaxFrames {
 		errs.Add("frames", "must be between 0 and %d", MaxFrames)
@@ -131,7 +159,10 @@ func ValidateResponse(t Trial, r Response) error {
 	}
 	switch t.Method {
 	case ConstantStimuli, Staircase:
-		if r.Response != Red && r.Response != Green {
+		switch {
+		case r.Response == Timeout && t.ResponseWindowMS == 0:
+			errs.Add("response", "%q applies only to a trial with a response window", Timeout)
+		case r.Response != Red && r.Response != Green && r.Response != Timeout:
 			errs.Add("response", "must be %q or %q", Red, Green)
 		}
 		if r.Setting != nil {
@@ -164,6 +195,9 @@ func ValidateResponse(t Trial, r Response) error {
 		}
 	default:
 		return Invalidf("trial %d has unknown method %q", t.Index, t.Method)
+	}
+	if r.SinceInductionMS != nil && t.Phase != PhasePost {
+		errs.Add("since_induction_ms", "applies only to post-test trials, not %s", t.Phase)
 	}
 	if len(errs) > 0 {
 		return InvalidFields(errs)

@@ -119,23 +119,32 @@ func pickStaircase(seed int64, phase Phase, k int, states []*staircaseState) int
 // staircaseRun is a block replayed from its stored responses.
 type staircaseRun struct {
 	states  []*staircaseState
-	answers int                // block trials answered, in order, from the first
+	slots   []int              // the block's staircase slots (its indices but catch trials)
+	answers int                // slots answered, in order, from the first
 	next    int                // staircase of the next trial, -1 when done
 	history map[int][]Response // per staircase, the answered trials
 }
 
 // replayStaircase re-runs the block's rule over the stored responses. The
-// block's trials are its indices FirstTrial, FirstTrial+1, ... in order;
-// replay stops at the first index with no usable response. When strict, a
-// gap before a later stored trial, a duplicate, a bad response or a tint
-// other than the one the rule asked for is an error; otherwise replay just
-// stops there (used to decide what is still required).
+// block's staircase trials are its slots (indices that are not catch
+// trials) in order; replay stops at the first slot with no usable
+// response. A timeout uses up its slot and counts as one of its
+// staircase's trials but moves nothing. When strict, a gap before a later
+// stored slot, a duplicate, a bad response or a tint other than the one
+// the rule asked for is an error; otherwise replay just stops there (used
+// to decide what is still required).
 func replayStaircase(p Plan, step Step, stored []Response, strict bool) (*staircaseRun, error) {
 	tb := step.TestBlock
+	run := &staircaseRun{states: newStaircaseStates(tb.Staircases), history: map[int][]Response{}}
+	for i := tb.FirstTrial; i < tb.FirstTrial+tb.TrialCount && i < len(p.Trials); i++ {
+		if !p.Trials[i].Catch {
+			run.slots = append(run.slots, i)
+		}
+	}
 	byIndex := map[int]Response{}
 	last := -1
 	for _, r := range stored {
-		if !tb.Contains(r.Index) {
+		if !tb.Contains(r.Index) || r.Index >= len(p.Trials) || p.Trials[r.Index].Catch {
 			continue
 		}
 		if prev, dup := byIndex[r.Index]; dup {
@@ -147,46 +156,72 @@ func replayStaircase(p Plan, step Step, stored []Response, strict bool) (*stairc
 		byIndex[r.Index] = r
 		last = max(last, r.Index)
 	}
-	specs := tb.Staircases
-	run := &staircaseRun{states: newStaircaseStates(specs), history: map[int][]Response{}}
 	for k := 0; ; k++ {
 		run.next = pickStaircase(p.Seed, step.Phase, k, run.states)
-		idx := tb.FirstTrial + k
 		if run.next < 0 {
-			if strict && last >= idx {
+			if strict && k < len(run.slots) && last >= run.slots[k] {
 				return nil, Errorf(Conflict, "trial %d is beyond the end of the finished staircase block", last)
 			}
 			return run, nil
 		}
+		if k >= len(run.slots) {
+			return nil, Errorf(Internal, "staircase block %d overran its %d slots", tb.Block, len(run.slots))
+		}
+		idx := run.slots[k]
 		s := run.states[run.next]
 		r, ok := byIndex[idx]
+		answer := ok && (r.Response == Red || r.Response == Green || r.Response == Timeout)
 		if ok && strict {
-			if r.Response != Red && r.Response != Green {
-				return nil, Errorf(Invalid, "trial %d: stored response %q is not %q or %q", idx, r.Response, Red, Green)
+			if !answer {
+				return nil, Errorf(Invalid, "trial %d: stored response %q is not %q, %q or %q", idx, r.Response, Red, Green, Timeout)
 			}
 			if !finite(r.Tint) || math.Abs(r.Tint-s.tint) > tintTolerance {
 				return nil, Errorf(Conflict, "trial %d: stored tint %g, but the staircase asked for %g", idx, r.Tint, s.tint)
 			}
 		}
-		if !ok || (r.Response != Red && r.Response != Green) {
+		if !answer {
 			if strict && last > idx {
 				return nil, Errorf(Conflict, "trial %d is missing: staircase trials must be stored in order (trial %d is stored)", idx, last)
 			}
 			return run, nil
 		}
-		s.record(r.Response)
-		run.history[run.next] = append(run.history[run.next], r)
+		if r.Response == Timeout {
+			s.trials++
+		} else {
+			s.record(r.Response)
+			run.history[run.next] = append(run.history[run.next], r)
+		}
 		run.answers = k + 1
 	}
 }
 
+// nextSlot is the staircase trial the rule asks for next in a block, or
+// done when every staircase has finished.
+func nextSlot(p Plan, step Step, stored []Response) (Trial, bool, error) {
+	run, err := replayStaircase(p, step, stored, true)
+	if err != nil {
+		return Trial{}, false, err
+	}
+	if run.next < 0 {
+		return Trial{}, true, nil
+	}
+	spec := step.Staircases[run.next]
+	t := p.Trials[run.slots[run.answers]]
+	t.Pattern, t.Staircase = spec.Pattern, spec.ID
+	t.Tint = ptr(run.states[run.next].tint)
+	t.MinTint, t.MaxTint = ptr(spec.MinTint), ptr(spec.MaxTint)
+	return t, false, nil
+}
+
 // NextStaircaseTrial is the staircase rule: given the responses stored so
 // far (any of the session's; those outside the block are ignored), it
-// returns the block's next trial, with its index (the next free one), the
-// staircase it belongs to and the tint that staircase asks for — or done
-// when every staircase has reached max_reversals or max_trials. It is a pure
-// function of the plan and the responses, so any replica (or the ConvNet)
-// computes the same next trial.
+// returns the block's next trial in presentation order — a catch trial not
+// yet answered that comes before the next staircase slot, or else that
+// slot with the staircase it belongs to and the tint that staircase asks
+// for — or done when every staircase has reached max_reversals or
+// max_trials and every catch trial is answered. It is a pure function of
+// the plan and the responses, so any replica (or the ConvNet) computes the
+// same next trial.
 func NextStaircaseTrial(p Plan, block int, stored []Response) (Trial, bool, error) {
 	step, err := p.BlockStep(block)
 	if err != nil {
@@ -195,23 +230,23 @@ func NextStaircaseTrial(p Plan, block int, stored []Response) (Trial, bool, erro
 	if step.Method != Staircase {
 		return Trial{}, false, Invalidf("test block %d uses method %s, not %s", block, step.Method, Staircase)
 	}
-	run, err := replayStaircase(p, step, stored, true)
+	slot, done, err := nextSlot(p, step, stored)
 	if err != nil {
 		return Trial{}, false, err
 	}
-	if run.next < 0 {
-		return Trial{}, true, nil
+	answered := make(map[int]bool, len(stored))
+	for _, r := range stored {
+		answered[r.Index] = true
 	}
-	idx := step.FirstTrial + run.answers
-	if idx >= len(p.Trials) {
-		return Trial{}, false, Errorf(Internal, "staircase block %d overran its %d slots", block, step.TrialCount)
+	for i := step.FirstTrial; i < step.FirstTrial+step.TrialCount; i++ {
+		if !done && i >= slot.Index {
+			break
+		}
+		if p.Trials[i].Catch && !answered[i] {
+			return p.Trials[i], false, nil
+		}
 	}
-	spec := step.Staircases[run.next]
-	t := p.Trials[idx]
-	t.Pattern, t.Staircase = spec.Pattern, spec.ID
-	t.Tint = ptr(run.states[run.next].tint)
-	t.MinTint, t.MaxTint = ptr(spec.MinTint), ptr(spec.MaxTint)
-	return t, false, nil
+	return slot, done, nil
 }
 
 // StaircaseHistories groups a staircase block's answered trials by

@@ -35,6 +35,12 @@ const (
 	MaxNameRunes       = 200
 	MaxMarkdownBytes   = 100_000
 	MaxURLBytes        = 2000
+	MaxGapLimitS       = 600.0 // induction.max_gap_s
+	MaxPostDelayS      = 600.0
+	MaxITIMS           = 10000
+	MaxBreakS          = 600.0
+	MinResponseWindow  = 200 // ms; faster answers are not humanly possible
+	MaxResponseWindow  = 60000
 )
 
 var (
@@ -76,10 +82,13 @@ func (d Definition) Validate() stimuli.FieldErrors {
 		errs.Add("size_px", "must be between %d and %d", MinSizePx, MaxSizePx)
 	}
 	errs = append(errs, d.Induction.validate(d.SizePx).Prefixed("induction")...)
-	errs = append(errs, d.Test.validate().Prefixed("test")...)
+	errs = append(errs, d.Test.validate(d.Colors.NeutralL).Prefixed("test")...)
 	errs = append(errs, d.Phases.validate().Prefixed("phases")...)
 	if d.Screening != nil {
 		errs = append(errs, d.Screening.validate(d.Colors.NeutralL).Prefixed("screening")...)
+	}
+	if d.Practice != nil {
+		errs = append(errs, d.Practice.validate(d.Colors.NeutralL, d.Test).Prefixed("practice")...)
 	}
 	validateMarkdown(&errs, "consent_md", d.ConsentMD, true)
 	validateMarkdown(&errs, "debrief_md", d.DebriefMD, true)
@@ -135,10 +144,13 @@ func (in Induction) validate(sizePx int) stimuli.FieldErrors {
 	case j > float64(max(sizePx, MinSizePx))/2:
 		errs.Add("jitter_px", "must be at most half of size_px")
 	}
+	if g := in.MaxGap(); !finite(g) || g < 0 || g > MaxGapLimitS {
+		errs.Add("max_gap_s", "must be between 0 (any interruption restarts) and %g", MaxGapLimitS)
+	}
 	return errs
 }
 
-func (t Test) validate() stimuli.FieldErrors {
+func (t Test) validate(neutralL float64) stimuli.FieldErrors {
 	var errs stimuli.FieldErrors
 	switch t.Method {
 	case ConstantStimuli, Staircase, Adjustment:
@@ -186,8 +198,42 @@ func (t Test) validate() stimuli.FieldErrors {
 	} else if t.Method == Adjustment {
 		errs.Add("adjustment", "is required for method %s", Adjustment)
 	}
-	if perBlock > MaxTrialsPerBlock {
-		errs.Add("", "%d trials per test block is more than %d; use fewer tints, repeats or patterns", perBlock, MaxTrialsPerBlock)
+	errs = append(errs, t.validatePacing(neutralL)...)
+	if perBlock+t.CatchTrials > MaxTrialsPerBlock {
+		errs.Add("", "%d trials per test block is more than %d; use fewer tints, repeats, patterns or catch trials", perBlock+t.CatchTrials, MaxTrialsPerBlock)
+	}
+	return errs
+}
+
+// validatePacing checks the catch trials, breaks, inter-trial interval and
+// response window.
+func (t Test) validatePacing(neutralL float64) stimuli.FieldErrors {
+	var errs stimuli.FieldErrors
+	switch {
+	case t.CatchTrials < 0 || t.CatchTrials > MaxCatchTrials:
+		errs.Add("catch_trials", "must be between 0 and %d per block", MaxCatchTrials)
+	case t.CatchTrials > 0:
+		if msg := checkStrongTint(t.CatchTint, neutralL); msg != "" {
+			errs.Add("catch_tint", "%s", msg)
+		}
+	case t.CatchTint != 0:
+		errs.Add("catch_tint", "applies only when catch_trials is more than 0")
+	}
+	switch {
+	case t.BreakEvery < 0 || t.BreakEvery > MaxTrialsPerBlock:
+		errs.Add("break_every", "must be between 0 (no breaks) and %d trials", MaxTrialsPerBlock)
+	case t.BreakEvery > 0:
+		if !finite(t.BreakS) || t.BreakS < 1 || t.BreakS > MaxBreakS {
+			errs.Add("break_s", "must be between 1 and %g seconds", MaxBreakS)
+		}
+	case t.BreakS != 0:
+		errs.Add("break_s", "applies only when break_every is more than 0")
+	}
+	if iti := t.ITI(); iti < 0 || iti > MaxITIMS {
+		errs.Add("iti_ms", "must be between 0 and %d", MaxITIMS)
+	}
+	if w := t.ResponseWindowMS; w != 0 && (w < MinResponseWindow || w > MaxResponseWindow) {
+		errs.Add("response_window_ms", "must be 0 (unlimited) or between %d and %d", MinResponseWindow, MaxResponseWindow)
 	}
 	return errs
 }
@@ -321,6 +367,9 @@ func (p Phases) validate() stimuli.FieldErrors {
 	var errs stimuli.FieldErrors
 	if !p.PostOn() {
 		errs.Add("post", "must be true: the effect is measured after induction")
+	}
+	if !finite(p.PostDelayS) || p.PostDelayS < 0 || p.PostDelayS > MaxPostDelayS {
+		errs.Add("post_delay_s", "must be between 0 and %g seconds", MaxPostDelayS)
 	}
 	if p.FollowupAfterS != nil {
 		v := *p.FollowupAfterS
