@@ -294,7 +294,7 @@ func (o *Observer) runBlock(ctx context.Context, def experiments.Definition, pla
 			var r experiments.Response
 			var p float64
 			var err error
-			if tb.Method == experiments.Adjustment {
+			if t.Method == experiments.Adjustment { // catch trials among them are red/green
 				r, p, err = o.adjust(def, t, opts)
 			} else {
 				r, p, err = o.choose(def, t, opts)

@@ -62,6 +62,7 @@ type createdSession struct {
 			Pattern     string   `json:"pattern"`
 			Tint        *float64 `json:"tint"`
 			Required    bool     `json:"required"`
+			Catch       bool     `json:"catch"`
 			StimulusURL string   `json:"stimulus_url"`
 		} `json:"trials"`
 	} `json:"plan"`

@@ -22,14 +22,9 @@ import (
 // (static/runner/) then fetches each step of the session's plan as a
 // server-rendered fragment carrying its schedule as JSON data.
 
-// Timing constants the runner receives with each step.
-const (
-	// fixationMS is the fixation cross before each test stimulus.
-	fixationMS = 500
-	// restartAfterMS: an induction paused for longer than this (tab hidden,
-	// full screen left) starts again from the beginning (DESIGN.md §5).
-	restartAfterMS = 5000
-)
+// fixationMS is the fixation cross before each test stimulus; the runner
+// receives it with each test step.
+const fixationMS = 500
 
 // markdown renders researcher-written Markdown. goldmark's defaults leave
 // raw HTML out and drop dangerous link schemes (javascript:), so a
@@ -161,7 +156,8 @@ func (s *Server) stepFragment(c echo.Context) error {
 			Reversal: step.Phase == experiments.PhaseReversal,
 			Duration: describeDuration(step.Induction.DurationMS),
 			Data: inductionData{Step: n, Phase: string(step.Phase), SizePx: sess.Plan.SizePx,
-				RestartAfterMS: restartAfterMS, Schedule: step.Induction, StimulusURLs: plan.Steps[n].StimulusURLs},
+				RestartAfterMS: int(math.Round(d.Induction.MaxGap() * 1000)), Schedule: step.Induction,
+				StimulusURLs: plan.Steps[n].StimulusURLs},
 		}))
 	case experiments.StepScreening:
 		data := testData(sess, plan, step)
@@ -275,9 +271,11 @@ func testData(sess storage.Session, plan planView, step experiments.Step) testSt
 
 // inductionData is an induction step's schedule as the runner reads it.
 type inductionData struct {
-	Step           int                            `json:"step"`
-	Phase          string                         `json:"phase"`
-	SizePx         int                            `json:"size_px"`
+	Step   int    `json:"step"`
+	Phase  string `json:"phase"`
+	SizePx int    `json:"size_px"`
+	// RestartAfterMS is induction.max_gap_s: a longer time out of sight
+	// starts the induction again from the beginning (DESIGN.md §5).
 	RestartAfterMS int                            `json:"restart_after_ms"`
 	Schedule       *experiments.InductionSchedule `json:"schedule"`
 	// StimulusURLs by "pattern/color", as in the plan view.

@@ -21,8 +21,9 @@ const (
 )
 
 // AnalysisParticipants reads an experiment's sessions (previews, withdrawn
-// and screened-out sessions left out) with their trials, as the analysis
-// takes them.
+// and screened-out sessions left out) with the trials the analysis takes
+// (experiments.Analysed: no screening, practice or catch trials, no
+// timeouts).
 func (db *DB) AnalysisParticipants(ctx context.Context, experimentID int64) ([]analysis.Participant, error) {
 	rows, err := db.Pool.Query(ctx, `
 		SELECT s.id::text, s.participant_ref, s.participant_kind, coalesce(s.model_mechanism, ''),
@@ -60,9 +61,9 @@ func (db *DB) AnalysisParticipants(ctx context.Context, experimentID int64) ([]a
 		index[p.SessionID] = i
 	}
 	trows, err := db.Pool.Query(ctx, `
-		SELECT t.session_id::text, t.phase, t.method, t.pattern, coalesce(t.tint, 0), t.response, t.setting, t.trial_index
+		SELECT t.session_id::text, t.phase, t.method, t.pattern, coalesce(t.tint, 0), t.response, t.setting, t.trial_index, t.catch
 		FROM trials t JOIN sessions s ON s.id = t.session_id JOIN experiment_versions v ON v.id = s.experiment_version_id
-		WHERE v.experiment_id = $1 AND NOT s.preview AND t.phase <> 'screening'
+		WHERE v.experiment_id = $1 AND NOT s.preview
 		ORDER BY t.session_id, t.trial_index`, experimentID)
 	if err != nil {
 		return nil, fmt.Errorf("reading trials: %w", err)
@@ -70,8 +71,12 @@ func (db *DB) AnalysisParticipants(ctx context.Context, experimentID int64) ([]a
 	defer trows.Close()
 	for trows.Next() {
 		var t analysis.TrialRow
-		if err := trows.Scan(&t.SessionID, &t.Phase, &t.Method, &t.Pattern, &t.Tint, &t.Response, &t.Setting, &t.TrialIndex); err != nil {
+		var catch bool
+		if err := trows.Scan(&t.SessionID, &t.Phase, &t.Method, &t.Pattern, &t.Tint, &t.Response, &t.Setting, &t.TrialIndex, &catch); err != nil {
 			return nil, err
+		}
+		if !experiments.Analysed(experiments.Phase(t.Phase), catch, t.Response) {
+			continue
 		}
 		if i, ok := index[t.SessionID]; ok {
 			parts[i].Trials = append(parts[i].Trials, t)

@@ -71,13 +71,15 @@ func (db *DB) recordTrial(ctx context.Context, info *sessionInfo, w TrialWrite) 
 	var one int
 	err = db.Pool.QueryRow(ctx, `
 		INSERT INTO trials (session_id, trial_index, phase, block, method, pattern, tint, response, setting,
-		                    rt_ms, onset_ms, intended_ms, measured_ms, frames, dropped_frames, model_p_red, body)
-		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
+		                    rt_ms, onset_ms, intended_ms, measured_ms, frames, dropped_frames, model_p_red, body,
+		                    catch, since_induction_ms, input)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, nullif($20, '')
 		WHERE EXISTS (SELECT 1 FROM sessions WHERE id = $1 AND status IN ('started', 'complete') FOR KEY SHARE)
 		ON CONFLICT (session_id, trial_index) DO NOTHING
 		RETURNING 1`,
 		info.ID, r.Index, trial.Phase, trial.Block, trial.Method, trial.Pattern, tint, response, r.Setting,
 		r.RTMS, r.OnsetMS, r.IntendedMS, r.MeasuredMS, r.Frames, r.DroppedFrames, w.ModelPRed, body,
+		trial.Catch, r.SinceInductionMS, r.Input,
 	).Scan(&one)
 	if err == nil {
 		return true, nil
@@ -120,4 +122,29 @@ func (db *DB) storedResponses(ctx context.Context, id string, block int, p exper
 
 func fieldError(field, format string, args ...any) experiments.FieldErrors {
 	return experiments.FieldErrors{{Field: field, Message: fmt.Sprintf(format, args...)}}
+}
+
+// CatchScores scores the catch trials of an experiment's sessions (by
+// session id; previews left out) with the domain's rule.
+func (db *DB) CatchScores(ctx context.Context, experimentID int64) (map[string]experiments.CatchScore, error) {
+	rows, err := db.Pool.Query(ctx, `
+		SELECT t.session_id::text, t.tint, t.response
+		FROM trials t JOIN sessions s ON s.id = t.session_id JOIN experiment_versions v ON v.id = s.experiment_version_id
+		WHERE v.experiment_id = $1 AND NOT s.preview AND t.catch`, experimentID)
+	if err != nil {
+		return nil, fmt.Errorf("reading catch trials: %w", err)
+	}
+	defer rows.Close()
+	scores := map[string]experiments.CatchScore{}
+	for rows.Next() {
+		var id, response string
+		var tint float64
+		if err := rows.Scan(&id, &tint, &response); err != nil {
+			return nil, err
+		}
+		s := scores[id]
+		s.Add(tint, response)
+		scores[id] = s
+	}
+	return scores, rows.Err()
 }
