@@ -106,7 +106,11 @@ func printModelEffect(ctx context.Context, env *environment, d *database, experi
 		if ce.CILow != nil && ce.CIHigh != nil {
 			ci = fmt.Sprintf(", 95%% CI [%.2f, %.2f]", *ce.CILow, *ce.CIHigh)
 		}
-		fmt.Fprintf(env.stdout, "%s (n = %d): contingent effect %.2f a*%s\n", mech, g.N, *ce.Mean, ci)
+		unit := g.Unit
+		if g.N != 1 {
+			unit += "s"
+		}
+		fmt.Fprintf(env.stdout, "%s (n = %d %s, %d sessions): contingent effect %.2f a*%s\n", mech, g.N, unit, g.NSessions, *ce.Mean, ci)
 	}
 	return nil
 }

@@ -47,7 +47,8 @@ func TestObserveStoresModelParticipants(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	if !strings.Contains(r.stdout, "decorrelation (n = 2): contingent effect") {
+	// Both seeds ran the one pretrained network: statistics count it once.
+	if !strings.Contains(r.stdout, "decorrelation (n = 1 network, 2 sessions): contingent effect") {
 		t.Fatalf("no effect summary:\n%s", r.stdout)
 	}
 	rows, err := db.Pool.Query(ctx, `SELECT s.condition, s.model_mechanism, s.model_seed, s.status,
