@@ -129,7 +129,7 @@ func parseDefinitionForm(v map[string]string, slug string) (experiments.Definiti
 		Name:           p.str("name"),
 		Colors:         p.colors("colors"),
 		SizePx:         p.int("size_px"),
-		Counterbalance: ptrTo(p.checked("counterbalance")),
+		Counterbalance: new(p.checked("counterbalance")),
 		Induction: experiments.Induction{
 			DurationS: p.float("induction.duration_s"),
 			SwitchS:   p.float("induction.switch_s"),
@@ -185,8 +185,8 @@ func parseDefinitionForm(v map[string]string, slug string) (experiments.Definiti
 	}
 	d.Test = t
 	d.Phases = experiments.Phases{
-		Baseline: ptrTo(p.checked("phases.baseline")),
-		Post:     ptrTo(p.checked("phases.post")),
+		Baseline: new(p.checked("phases.baseline")),
+		Post:     new(p.checked("phases.post")),
 		Reversal: p.checked("phases.reversal"),
 		Followup: p.checked("phases.followup"),
 	}
@@ -195,5 +195,3 @@ func parseDefinitionForm(v map[string]string, slug string) (experiments.Definiti
 	}
 	return d, p.errs
 }
-
-func ptrTo[T any](v T) *T { return &v }

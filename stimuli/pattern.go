@@ -132,14 +132,6 @@ func (p Pattern) Validate() FieldErrors {
 	return errs
 }
 
-// Scaled returns the pattern with every length multiplied by f, for rendering
-// the same number of cycles per image at another size (the ConvNet's 64×64).
-func (p Pattern) Scaled(f float64) Pattern {
-	p.PeriodPx *= f
-	p.LineWidthPx *= f
-	return p
-}
-
 // ParsePattern decodes a JSON pattern spec strictly (unknown fields and
 // trailing data are errors), fills defaults and validates it.
 func ParsePattern(data []byte) (Pattern, error) {
