@@ -1,6 +1,8 @@
-// Command mccollough runs the McCollough platform: the web server, its
-// database migrations, and (in later subcommands) the stimulus renderer, the
-// machine observer and data export.
+// Command mccollough runs the McCollough platform, one subcommand per job:
+// serve (the web server, with its own PostgreSQL unless given one),
+// migrate, render (a stimulus spec to PNG), observe (the ConvNet observer
+// through an experiment), export (trials as CSV) and researcher (accounts).
+// Every setting is a flag with an environment fallback; --help lists them.
 package main
 
 import (
@@ -94,5 +96,6 @@ func printUsage(w io.Writer) {
 Environment (each also a flag):
   DATABASE_URL     use this PostgreSQL server instead of the private one
   MCCOLLOUGH_DATA  data folder of the private PostgreSQL and other state (default ./data)
-  ADDR             address serve listens on (default :8080)`))
+  ADDR             address serve listens on (default :8080)
+  LOG_LEVEL        debug, info, warn or error (default info)`))
 }

@@ -116,6 +116,18 @@ func TestHelpDescribesCommandsAndFlags(t *testing.T) {
 			t.Errorf("serve --help does not mention %s:\n%s", want, r.stdout)
 		}
 	}
+	// Every environment variable a command's flags read is in the
+	// top-level help too.
+	usage := runCmd(t, nil, "--help").stdout
+	envRE := regexp.MustCompile(`env ([A-Z_]+)`)
+	for name := range commands {
+		help := runCmd(t, nil, name, "--help").stdout
+		for _, m := range envRE.FindAllStringSubmatch(help, -1) {
+			if !strings.Contains(usage, "  "+m[1]+" ") {
+				t.Errorf("%s --help reads %s, which --help does not list:\n%s", name, m[1], usage)
+			}
+		}
+	}
 }
 
 // TestConfigErrorsAreOneClearLine: bad configuration ends the command with a
