@@ -111,6 +111,10 @@ func TestBrowserWorkspacePairToOpenExperiment(t *testing.T) {
 	if err != nil || !hidden {
 		t.Errorf("the radial-only field is shown for circles (%v)", err)
 	}
+	hidden, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('fieldset[data-pattern="a"] [data-field="orientation_deg"]').closest("[data-kinds]").hidden`))
+	if err != nil || !hidden {
+		t.Errorf("the orientation is shown for circles, which have none (%v)", err)
+	}
 	// A typo is explained in the preview's status line, not silently ignored.
 	do("type a bad duty", retype("f-a-duty", "2"))
 	waitFor("the preview's explanation", `document.querySelector('fieldset[data-pattern="a"] [data-preview-status]').textContent.includes("less than 1")`)

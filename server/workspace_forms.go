@@ -113,18 +113,20 @@ func (p *formParser) checked(name string) bool {
 }
 
 // pattern reads a pattern spec from the inputs prefix.kind, prefix.period_px
-// and so on. Inputs that do not apply to the chosen kind (spokes, line
-// width) are ignored: the editor hides them, and a value left there from
-// another kind is no error.
+// and so on. Inputs that do not apply to the chosen kind (orientation,
+// spokes, line width) are ignored: the editor hides them, and a value left
+// there from another kind is no error.
 func (p *formParser) pattern(prefix string) stimuli.Pattern {
 	kind := stimuli.Kind(p.str(prefix + ".kind"))
 	pat := stimuli.Pattern{
-		Kind:           kind,
-		OrientationDeg: p.float(prefix + ".orientation_deg"),
-		PeriodPx:       p.float(prefix + ".period_px"),
-		Duty:           p.float(prefix + ".duty"),
-		Waveform:       stimuli.Waveform(p.str(prefix + ".waveform")),
-		Phase:          p.float(prefix + ".phase"),
+		Kind:     kind,
+		PeriodPx: p.float(prefix + ".period_px"),
+		Duty:     p.float(prefix + ".duty"),
+		Waveform: stimuli.Waveform(p.str(prefix + ".waveform")),
+		Phase:    p.float(prefix + ".phase"),
+	}
+	if kind.Oriented() {
+		pat.OrientationDeg = p.float(prefix + ".orientation_deg")
 	}
 	if kind == stimuli.Radial {
 		pat.Spokes = p.int(prefix + ".spokes")

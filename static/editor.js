@@ -25,9 +25,14 @@ function readPattern(fs) {
   const kind = get("kind").value;
   const spec = { kind };
   const problems = [];
+  // An input inside [data-kinds] applies only to the kinds it lists.
+  const applies = (el) => {
+    const box = el.closest("[data-kinds]");
+    return !box || box.dataset.kinds.split(" ").includes(kind);
+  };
   const number = (f, whole) => {
     const el = get(f);
-    if (!el) return;
+    if (!el || !applies(el)) return;
     const text = el.value.trim();
     if (text === "") return; // the default
     const n = Number(text);
@@ -42,8 +47,8 @@ function readPattern(fs) {
   number("duty");
   number("phase");
   spec.waveform = get("waveform").value;
-  if (kind === "radial") number("spokes", true);
-  if (kind === "grid" || kind === "crosses") number("line_width_px");
+  number("spokes", true);
+  number("line_width_px");
   return { spec, problems };
 }
 

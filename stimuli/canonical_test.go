@@ -35,6 +35,42 @@ func TestCanonicalEquivalentSpellings(t *testing.T) {
 	}
 }
 
+// TestOrientationOfUnorientedKinds: turning concentric circles changes
+// nothing, so a circles spec carries no orientation: one stored with one
+// still parses, draws the same pixels and has the key of the spec without.
+func TestOrientationOfUnorientedKinds(t *testing.T) {
+	for _, k := range Kinds {
+		plain := Stimulus{Pattern: Pattern{Kind: k}}
+		turned := Stimulus{Pattern: Pattern{Kind: k, OrientationDeg: 30}}
+		parsed, err := ParseStimulus([]byte(`{"pattern": {"kind": "` + string(k) + `", "orientation_deg": 30}}`))
+		if err != nil {
+			t.Fatalf("%s: a stored spec with an orientation does not parse: %v", k, err)
+		}
+		a, err := RenderPNG(plain.WithDefaults(), 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := RenderPNG(turned.WithDefaults(), 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		samePixels := string(a) == string(b)
+		sameKey := Key(turned, 64) == Key(plain, 64) && Key(parsed, 64) == Key(plain, 64)
+		if k.Oriented() {
+			if samePixels || sameKey || parsed.Pattern.OrientationDeg != 30 {
+				t.Errorf("%s: the orientation is lost (same pixels %v, same key %v, parsed %g)", k, samePixels, sameKey, parsed.Pattern.OrientationDeg)
+			}
+			continue
+		}
+		if !samePixels {
+			t.Errorf("%s: the orientation changes the image, yet the kind counts as unoriented", k)
+		}
+		if !sameKey || parsed.Pattern.OrientationDeg != 0 || turned.WithDefaults().Pattern.OrientationDeg != 0 {
+			t.Errorf("%s: the unused orientation is kept (same key %v, parsed %g)", k, sameKey, parsed.Pattern.OrientationDeg)
+		}
+	}
+}
+
 func TestCanonicalRoundTrip(t *testing.T) {
 	for _, s := range determinismSet() {
 		c := s.Canonical()

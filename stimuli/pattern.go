@@ -29,6 +29,11 @@ const (
 // Kinds lists every pattern kind, in a stable order.
 var Kinds = []Kind{Grating, Circles, Grid, Crosses, Radial, Checkerboard}
 
+// Oriented reports whether turning a pattern of kind k changes it: every
+// kind but concentric circles (a radial pattern's orientation turns its
+// spokes).
+func (k Kind) Oriented() bool { return k != Circles }
+
 // Waveform is the luminance profile across one period.
 type Waveform string
 
@@ -49,7 +54,8 @@ const (
 type Pattern struct {
 	Kind Kind `json:"kind"`
 	// OrientationDeg rotates the pattern counter-clockwise; 0 is horizontal
-	// stripes for a grating.
+	// stripes for a grating. Always 0 for kinds that have no orientation
+	// (WithDefaults clears it).
 	OrientationDeg float64 `json:"orientation_deg"`
 	// PeriodPx is the distance from one light stripe (ring, line, square) to
 	// the next, in pixels at the stimulus' reference size.
@@ -71,7 +77,13 @@ type Pattern struct {
 
 // WithDefaults fills unset fields with the conventional values: square wave,
 // duty 0.5, period 26 px (the classic test grating), 16 spokes for radial.
+// It clears the orientation of a kind that has none, so that a stored spec
+// carrying one still loads, draws the same image and has the same key as
+// the spec without it.
 func (p Pattern) WithDefaults() Pattern {
+	if !p.Kind.Oriented() {
+		p.OrientationDeg = 0
+	}
 	if p.Waveform == "" {
 		p.Waveform = Square
 	}

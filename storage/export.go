@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mccollough/mccollough/experiments"
+	"github.com/mccollough/mccollough/stimuli"
 )
 
 // Column is one column of the long-format trial export: its SQL, and the
@@ -37,7 +38,7 @@ var ExportColumns = []Column{
 	{"catch", "boolean", "", "true for a catch trial: a strongly tinted pattern (test.catch_tint) that checks attention; right when the answer is the side of its tint. Never analysed.", "t.catch"},
 	{"pattern", "string", "", "Test pattern: a, b, or a control/morph pattern's name.", "t.pattern"},
 	{"pattern_kind", "string", "", "Kind of the test pattern (grating, circles, grid, crosses, radial, checkerboard); a morph's base kind.", "ps.spec->>'kind'"},
-	{"orientation_deg", "number", "degrees", "Orientation of the test pattern, counter-clockwise; 0 = horizontal stripes.", "(ps.spec->>'orientation_deg')::float8"},
+	{"orientation_deg", "number", "degrees", "Orientation of the test pattern, counter-clockwise; 0 = horizontal stripes. Empty for kinds without one (circles).", orientationSQL()},
 	{"morph", "number", "", "Morph level between pattern a (0) and b (1) for morph controls; empty otherwise.", "ps.morph"},
 	{"tint", "number", "CIELAB a*", "Tint of the light stripes shown (+ red, − green); for adjustment, the final setting.", "t.tint"},
 	{"response", "string", "", "red or green (2AFC), or timeout; for adjustment, the null setting in a* units.", "CASE WHEN t.setting IS NOT NULL THEN t.setting::text ELSE t.response END"},
@@ -56,6 +57,19 @@ var ExportColumns = []Column{
 	{"created_at", "datetime", "ISO 8601 UTC", "When the response was stored.", `to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`},
 	{"followup_elapsed_s", "number", "s", "For follow-up trials: time since the session was completed.",
 		"CASE WHEN t.phase = 'followup' THEN round(extract(epoch FROM t.created_at - s.completed_at)::numeric, 3) END"},
+}
+
+// orientationSQL is the test pattern's orientation, for the kinds that have
+// one (stimuli.Kind.Oriented): a stored spec may still carry one for a kind
+// that has none.
+func orientationSQL() string {
+	var oriented []string
+	for _, k := range stimuli.Kinds {
+		if k.Oriented() {
+			oriented = append(oriented, "'"+string(k)+"'")
+		}
+	}
+	return "CASE WHEN ps.spec->>'kind' IN (" + strings.Join(oriented, ", ") + ") THEN (ps.spec->>'orientation_deg')::float8 END"
 }
 
 // ExportFilter narrows an export.
