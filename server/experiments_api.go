@@ -155,11 +155,8 @@ func (s *Server) dashboard(c echo.Context) error {
 // every invalid field is reported at once as 422. For a new experiment, a
 // body without patterns starts from the classic study.
 func readDefinition(c echo.Context, creating bool) (experiments.Definition, error) {
-	body, err := readBody(c)
+	body, err := readJSONObject(c)
 	if err != nil {
-		return experiments.Definition{}, err
-	}
-	if err := checkJSONSyntax(body); err != nil {
 		return experiments.Definition{}, err
 	}
 	if creating {

@@ -23,10 +23,7 @@ func (s *Server) exportCSV(c echo.Context) error {
 	if errs := f.Validate(); len(errs) > 0 {
 		return asBadRequest(experiments.InvalidFields(errs))
 	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s_trials.csv"`, e.Slug))
-	h.Set("Cache-Control", "no-store")
+	download(c, e.Slug+"_trials.csv", csvType)
 	c.Response().WriteHeader(http.StatusOK)
 	return s.db.ExportCSV(ctx, e.ID, f, c.Response())
 }
@@ -39,9 +36,21 @@ func (s *Server) codebookCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s_codebook.csv"`, e.Slug))
+	download(c, e.Slug+"_codebook.csv", csvType)
 	c.Response().WriteHeader(http.StatusOK)
 	return storage.WriteCodebook(c.Response())
+}
+
+const csvType = "text/csv; charset=utf-8"
+
+// download makes the response a file to save, named filename: researchers'
+// data, which no cache along the way may keep. contentType may be "" when
+// the handler's writer sets it.
+func download(c echo.Context, filename, contentType string) {
+	h := c.Response().Header()
+	if contentType != "" {
+		h.Set(echo.HeaderContentType, contentType)
+	}
+	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s"`, filename))
+	h.Set("Cache-Control", "no-store")
 }

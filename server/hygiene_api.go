@@ -107,7 +107,7 @@ func (s *Server) definitionExport(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+c.Param("slug")+`_v`+strconv.Itoa(v.Version)+`.json"`)
+		download(c, c.Param("slug")+"_v"+strconv.Itoa(v.Version)+".json", "")
 		return c.JSONPretty(http.StatusOK, export, "  ")
 	}
 	return experiments.Errorf(experiments.NotFound, "experiment %q has no version %d", c.Param("slug"), want)

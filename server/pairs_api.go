@@ -97,11 +97,8 @@ func (s *Server) deletePair(c echo.Context) error {
 }
 
 func readPair(c echo.Context) (experiments.PatternPair, error) {
-	body, err := readBody(c)
+	body, err := readJSONObject(c)
 	if err != nil {
-		return experiments.PatternPair{}, err
-	}
-	if err := checkJSONSyntax(body); err != nil {
 		return experiments.PatternPair{}, err
 	}
 	return experiments.ParsePatternPair(body)

@@ -98,11 +98,8 @@ func (s *Server) putTrial(c echo.Context) error {
 	if err != nil {
 		return experiments.InvalidFields(experiments.FieldErrors{{Field: "index", Message: "must be an integer trial index"}})
 	}
-	body, err := readBody(c)
+	body, err := readJSONObject(c)
 	if err != nil {
-		return err
-	}
-	if err := checkJSONSyntax(body); err != nil {
 		return err
 	}
 	r, err := experiments.DecodeResponse(body)
@@ -149,11 +146,8 @@ func (s *Server) nextTrial(c echo.Context) error {
 
 // postEvents serves POST /api/v1/sessions/{id}/events.
 func (s *Server) postEvents(c echo.Context) error {
-	body, err := readBody(c)
+	body, err := readJSONObject(c)
 	if err != nil {
-		return err
-	}
-	if err := checkJSONSyntax(body); err != nil {
 		return err
 	}
 	events, err := experiments.DecodeEvents(body)
@@ -210,8 +204,20 @@ func readBody(c echo.Context) ([]byte, error) {
 	return body, nil
 }
 
-// checkJSONSyntax rejects a body that is not JSON at all (400), before the
-// strict decoders judge its content (422).
+// readJSONObject reads a body that must be a JSON object: anything else is
+// a 400, before the strict decoders judge its content (422).
+func readJSONObject(c echo.Context) ([]byte, error) {
+	body, err := readBody(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkJSONSyntax(body); err != nil {
+		return nil, err
+	}
+	return body, nil
+}
+
+// checkJSONSyntax rejects a body that is not a JSON object (400).
 func checkJSONSyntax(body []byte) error {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {

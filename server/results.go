@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -51,9 +50,7 @@ func (s *Server) summaryCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s_summary.csv"`, e.Slug))
+	download(c, e.Slug+"_summary.csv", csvType)
 	c.Response().WriteHeader(http.StatusOK)
 	return writeSummary(c.Response(), res)
 }
@@ -84,9 +81,7 @@ func (s *Server) datasetZip(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, "application/zip")
-	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s_psych-ds.zip"`, e.Slug))
+	download(c, e.Slug+"_psych-ds.zip", "application/zip")
 	c.Response().WriteHeader(http.StatusOK)
 	return writeDataset(ctx, s.db, c.Response(), e, res, versions)
 }

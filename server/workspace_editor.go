@@ -120,7 +120,7 @@ func (s *Server) saveDefinition(c echo.Context, e storage.Experiment, def experi
 	if newVersion {
 		flag = "new"
 	}
-	return c.Redirect(http.StatusSeeOther, "/researcher/experiments/"+saved.Slug+page+"?saved="+flag)
+	return c.Redirect(http.StatusSeeOther, expPage(saved.Slug)+page+"?saved="+flag)
 }
 
 // ---- JSON view ----
@@ -221,8 +221,6 @@ func (s *Server) definitionDownload(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s.json"`, e.Slug))
-	h.Set("Cache-Control", "no-store")
+	download(c, e.Slug+".json", "")
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, []byte(definitionJSON(e.Definition)))
 }

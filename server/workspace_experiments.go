@@ -22,6 +22,10 @@ func (s *Server) experimentHeader(c echo.Context, e storage.Experiment, tab stri
 		StudyURL: study, ProlificURL: prolificURL(study), Tab: tab}
 }
 
+// expPage is the address of an experiment's dashboard; its other pages
+// are below it.
+func expPage(slug string) string { return "/researcher/experiments/" + slug }
+
 // ownedExperiment is the signed-in researcher's experiment named by the URL.
 func (s *Server) ownedExperiment(c echo.Context) (storage.Experiment, error) {
 	r, _ := currentResearcher(c)
@@ -121,7 +125,7 @@ func (s *Server) createExperimentSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/researcher/experiments/"+e.Slug+"/edit?saved=created")
+	return c.Redirect(http.StatusSeeOther, expPage(e.Slug)+"/edit?saved=created")
 }
 
 // ---- Versions and status ----
@@ -168,5 +172,5 @@ func (s *Server) statusSubmit(c echo.Context) error {
 	default:
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/researcher/experiments/"+e2.Slug+statusBack[c.FormValue("back")]+"?status="+e2.Status)
+	return c.Redirect(http.StatusSeeOther, expPage(e2.Slug)+statusBack[c.FormValue("back")]+"?status="+e2.Status)
 }

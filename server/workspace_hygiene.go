@@ -93,8 +93,6 @@ func (s *Server) deleteDataSubmit(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("%s?deleted=%d-%d-%d", expPage(e.Slug), d.Sessions, d.Trials, d.Events))
 }
 
-func expPage(slug string) string { return "/researcher/experiments/" + slug }
-
 // hygieneNotice confirms a deletion after its redirect.
 func hygieneNotice(c echo.Context) templates.Notice {
 	if n := c.QueryParam("previews_deleted"); n != "" {
