@@ -64,6 +64,14 @@ type convState struct {
 	ext    [][]float32 // per worker, O × L scratch
 	dpin   [][]float32 // per worker, C × plane scratch
 	worker int
+
+	// offs[t] is tap t's offset in a padded plane (ky·(W+K−1) + kx).
+	// For the input gradient with the FMA kernels, gpad holds each
+	// output gradient behind gpadLead zeros (per worker, O × gpadLen) and
+	// offsT are the mirrored taps' offsets into it (see dataGrad).
+	offs, offsT       []int
+	gpad              [][]float32
+	gpadLead, gpadLen int
 }
 
 var convIDs atomic.Uint64
@@ -94,6 +102,24 @@ func newConvState(b, c, h, w, o, k int, needDX bool, conn []bool) *convState {
 	for range s.worker {
 		s.ext = append(s.ext, make([]float32, o*s.L))
 		s.dpin = append(s.dpin, make([]float32, c*s.plane))
+	}
+	for ky := range k {
+		for kx := range k {
+			s.offs = append(s.offs, ky*s.wp+kx)
+		}
+	}
+	if needDX && fmaKernels {
+		// dpin[c][pad·wp + i] += Σ_t w[t]·g[pad·wp + i − offs[t]]: with g
+		// stored at gpad[gpadLead + j], tap t reads gpad at
+		// i + gpadLead + pad·wp − offs[t] ≥ 0.
+		s.gpadLead = (k-1)*s.wp + (k - 1)
+		for _, off := range s.offs {
+			s.offsT = append(s.offsT, s.gpadLead+s.pad*s.wp-off)
+		}
+		s.gpadLen = s.gpadLead + s.pad*s.wp + s.L + 32
+		for range s.worker {
+			s.gpad = append(s.gpad, make([]float32, o*s.gpadLen))
+		}
 	}
 	return s
 }
@@ -140,16 +166,10 @@ func (s *convState) forward(x, w []float32) {
 		}
 		ext := s.ext[wk]
 		clear(ext)
-		for c := range s.c {
-			for ky := range s.k {
-				for kx := range s.k {
-					in := pin[c*s.plane+ky*s.wp+kx:][:s.L]
-					for o := range s.o {
-						if !s.conn[o*s.c+c] {
-							continue
-						}
-						blas32.Saxpy(s.L, w[(o*s.c+c)*kk+ky*s.k+kx], in, 1, ext[o*s.L:(o+1)*s.L], 1)
-					}
+		for o := range s.o {
+			for c := range s.c {
+				if s.conn[o*s.c+c] {
+					tapsAxpy(ext[o*s.L:(o+1)*s.L], pin[c*s.plane:], s.offs, w[(o*s.c+c)*kk:(o*s.c+c+1)*kk])
 				}
 			}
 		}
@@ -190,18 +210,18 @@ func (s *convState) pool(i int, ext []float32) {
 }
 
 // maskedGrad writes image i's gradient with respect to the conv output,
-// in the extended layout, into ext: the pooled output's gradient at the
-// position of each maximum that passed the ReLU, zero elsewhere (ext is
-// scratch shared with the forward pass, so it is cleared first).
-func (s *convState) maskedGrad(i int, y, grad []float32, ext []float32) {
-	clear(ext)
+// in the extended layout, into dst (output o's at o·stride + lead): the
+// pooled output's gradient at the position of each maximum that passed
+// the ReLU, zero elsewhere (dst is scratch, so it is cleared first).
+func (s *convState) maskedGrad(i int, y, grad []float32, dst []float32, stride, lead int) {
+	clear(dst)
 	n := s.o * (s.h / 2) * (s.w / 2)
 	base := i * n
 	out, g, am := y[base:base+n], grad[base:base+n], s.argmax[base:base+n]
 	per := (s.h / 2) * (s.w / 2)
 	for k, v := range out {
 		if v > 0 {
-			ext[(k/per)*s.L+int(am[k])] = g[k]
+			dst[(k/per)*stride+lead+int(am[k])] = g[k]
 		}
 	}
 }
@@ -212,19 +232,14 @@ func (s *convState) filterGrad(y, grad []float32) {
 	kk := s.k * s.k
 	s.parallel(func(wk, i int) {
 		ext := s.ext[wk]
-		s.maskedGrad(i, y, grad, ext)
+		s.maskedGrad(i, y, grad, ext, s.L, 0)
 		pin := s.pin[i*s.c*s.plane:]
 		dw := s.dwImg[i*n : (i+1)*n]
 		for o := range s.o {
 			g := ext[o*s.L : (o+1)*s.L]
 			for c := range s.c {
-				if !s.conn[o*s.c+c] {
-					continue // stays 0
-				}
-				for ky := range s.k {
-					for kx := range s.k {
-						dw[(o*s.c+c)*kk+ky*s.k+kx] = blas32.Sdot(s.L, g, 1, pin[c*s.plane+ky*s.wp+kx:], 1)
-					}
+				if s.conn[o*s.c+c] { // else stays 0
+					tapsDot(dw[(o*s.c+c)*kk:(o*s.c+c+1)*kk], g, pin[c*s.plane:], s.offs)
 				}
 			}
 		}
@@ -239,19 +254,34 @@ func (s *convState) filterGrad(y, grad []float32) {
 func (s *convState) dataGrad(w, y, grad []float32) {
 	kk := s.k * s.k
 	s.parallel(func(wk, i int) {
-		ext := s.ext[wk]
-		s.maskedGrad(i, y, grad, ext)
 		dpin := s.dpin[wk]
 		clear(dpin)
-		for o := range s.o {
-			g := ext[o*s.L : (o+1)*s.L]
+		if fmaKernels {
+			// Each input plane gathers every output gradient through the
+			// mirrored taps: one tapsAxpy per channel pair.
+			gpad := s.gpad[wk]
+			s.maskedGrad(i, y, grad, gpad, s.gpadLen, s.gpadLead)
 			for c := range s.c {
-				if !s.conn[o*s.c+c] {
-					continue
+				dst := dpin[c*s.plane+s.pad*s.wp:][:s.L]
+				for o := range s.o {
+					if s.conn[o*s.c+c] {
+						tapsAxpy(dst, gpad[o*s.gpadLen:(o+1)*s.gpadLen], s.offsT, w[(o*s.c+c)*kk:(o*s.c+c+1)*kk])
+					}
 				}
-				for ky := range s.k {
-					for kx := range s.k {
-						blas32.Saxpy(s.L, w[(o*s.c+c)*kk+ky*s.k+kx], g, 1, dpin[c*s.plane+ky*s.wp+kx:][:s.L], 1)
+			}
+		} else {
+			ext := s.ext[wk]
+			s.maskedGrad(i, y, grad, ext, s.L, 0)
+			for o := range s.o {
+				g := ext[o*s.L : (o+1)*s.L]
+				for c := range s.c {
+					if !s.conn[o*s.c+c] {
+						continue
+					}
+					for ky := range s.k {
+						for kx := range s.k {
+							blas32.Saxpy(s.L, w[(o*s.c+c)*kk+ky*s.k+kx], g, 1, dpin[c*s.plane+ky*s.wp+kx:][:s.L], 1)
+						}
 					}
 				}
 			}

@@ -11,9 +11,25 @@ import (
 
 // TestConvMatchesGorgonia checks the fused convolution block Op against
 // gorgonia's own Conv2d, Rectify and MaxPool2D: the same outputs and the
-// same gradients with respect to the filter and the input.
+// same gradients with respect to the filter and the input, with the
+// portable kernels and (where the CPU has them) the AVX2/FMA ones, on a
+// small odd shape (kernel tails) and a larger one (the vector loops).
 func TestConvMatchesGorgonia(t *testing.T) {
-	const b, c, h, w, o, k = 3, 3, 10, 8, 4, 5
+	kernels := []bool{false}
+	if fmaKernels {
+		kernels = append(kernels, true)
+	}
+	defer func(v bool) { fmaKernels = v }(fmaKernels)
+	for _, fma := range kernels {
+		fmaKernels = fma
+		t.Run(CPUKernels(), func(t *testing.T) {
+			testConvMatchesGorgonia(t, 3, 3, 10, 8, 4, 5)
+			testConvMatchesGorgonia(t, 2, 4, 32, 32, 6, 5)
+		})
+	}
+}
+
+func testConvMatchesGorgonia(t *testing.T, b, c, h, w, o, k int) {
 	r := rand.New(rand.NewPCG(7, 7))
 	rnd := func(n int) []float32 {
 		d := make([]float32, n)

@@ -1,10 +1,11 @@
 """The reference observer network in PyTorch, for a side-by-side speed figure.
 
 Same shape as convnet.DefaultArch with Streams off (the issue's reference):
-conv 5x5x8 -> ReLU -> maxpool 2 -> conv 5x5x16 -> ReLU -> maxpool 2 ->
-fully connected 32 -> heads (tint: 1 logit; pattern: 14 classes), Adam, batch
-32 of 64x64x3, loss = tint BCE + pattern CE. Random inputs: this measures
-training throughput only.
+conv 5x5x8 pad 2 -> ReLU -> maxpool 2 -> conv 5x5x16 pad 2 -> ReLU ->
+maxpool 2 -> fully connected 32 -> heads (tint: 1 logit; pattern: 10
+classes, convnet.PatternClasses), Adam, batch 32 of 64x64x3, loss = tint
+BCE + pattern CE. Random inputs: this measures training throughput only.
+The convolutions have no bias, as in the Go network.
 
     /usr/bin/python3 docs/bench/torch_reference.py   # Debian's python3-torch
 """
@@ -16,11 +17,11 @@ import torch.nn.functional as F
 
 
 class Net(nn.Module):
-    def __init__(self, classes=14):
+    def __init__(self, classes=10):
         super().__init__()
-        self.conv1 = nn.Conv2d(3, 8, 5)
-        self.conv2 = nn.Conv2d(8, 16, 5)
-        self.fc = nn.Linear(16 * 13 * 13, 32)
+        self.conv1 = nn.Conv2d(3, 8, 5, padding=2, bias=False)
+        self.conv2 = nn.Conv2d(8, 16, 5, padding=2, bias=False)
+        self.fc = nn.Linear(16 * 16 * 16, 32)
         self.tint = nn.Linear(32, 1)
         self.pattern = nn.Linear(32, classes)
 
@@ -38,7 +39,7 @@ def images_per_second(threads, steps=300, batch=32):
     opt = torch.optim.Adam(net.parameters(), lr=2e-3)
     x = torch.rand(batch, 3, 64, 64)
     y_tint = torch.randint(0, 2, (batch,)).float()
-    y_pat = torch.randint(0, 14, (batch,))
+    y_pat = torch.randint(0, 10, (batch,))
 
     def step():
         opt.zero_grad()
