@@ -4,259 +4,167 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/mccollough/mccollough/experiments"
 )
-
-// Mechanism names an adaptation layer: what, between the feature layer and
-// the heads, changes while the observer looks at things. It is not trained
-// by backprop; it adapts during the experiment, in test trials too ("we
-// learn all the time": there is no separate train and test mode).
-type Mechanism string
-
-const (
-	// Decorrelation is anti-Hebbian lateral inhibition between feature
-	// units (Barlow & Földiák 1989): units that fire together learn to
-	// subtract each other's predicted activity. Persistent: it is unlearnt
-	// only by input that decorrelates the units again (testing), not by
-	// time.
-	Decorrelation Mechanism = "decorrelation"
-	// Suppression is intrinsic, stimulus-specific response suppression of
-	// each unit by its own recent activity (Vinken et al. 2020). It fades
-	// with time, with or without input.
-	Suppression Mechanism = "suppression"
-	// NoAdaptation is the control: the features pass unchanged.
-	NoAdaptation Mechanism = "none"
-)
-
-// Mechanisms lists the adaptation layers.
-var Mechanisms = []Mechanism{Decorrelation, Suppression, NoAdaptation}
-
-// ParseMechanism returns the mechanism called name ("decorrelation",
-// "suppression" or "none").
-func ParseMechanism(name string) (Mechanism, error) {
-	for _, m := range Mechanisms {
-		if string(m) == name {
-			return m, nil
-		}
-	}
-	return "", fmt.Errorf("convnet: unknown mechanism %q (decorrelation, suppression or none)", name)
-}
 
 // StepDuration is the simulated time of one adaptation step: the observer
 // takes one step per 100 ms of looking (induction frames and test trials
 // alike), so 180 s of induction is 1,800 steps.
 const StepDuration = 100 * time.Millisecond
 
-// Default adaptation parameters.
 const (
-	// DefaultEta is the decorrelation rate per step. DESIGN.md §6: with
-	// η ≈ 3·10⁻⁵ the signs came out as in humans; η ≥ 10⁻⁴ drove every
-	// test pattern green.
-	DefaultEta = 3e-5
-	// DefaultTau is the suppression time constant, the fast component of
-	// the human aftereffect (Vul et al. 2008: τ ≈ 30 s).
-	DefaultTau = 30.0 // seconds
-	// DefaultBeta is the suppression strength: a unit driven steadily at x
-	// settles at x/(1+β).
-	DefaultBeta = 1.0
 	// minSD is the smallest feature SD used to z-score: units that never
-	// fire over the pretraining distribution (dead ReLUs) get x̃ = 0
+	// fire over the pretraining distribution (dead ReLUs) get f̃ = 0
 	// rather than a division by ~0.
 	minSD = 1e-3
+	// minNorm is the smallest ‖f̃‖ normalised: an image whose form units
+	// all sit at their pretraining means has no form to associate.
+	minNorm = 1e-6
 )
 
-// AdaptParams configure an adaptation layer. Zero values take the
-// defaults above.
-type AdaptParams struct {
-	Mechanism Mechanism `json:"mechanism"`
-	Eta       float64   `json:"eta,omitempty"`      // decorrelation: learning rate per step
-	TauS      float64   `json:"tau_s,omitempty"`    // suppression: time constant in seconds
-	Beta      float64   `json:"beta,omitempty"`     // suppression: strength
-	MaxNorm   float64   `json:"max_norm,omitempty"` // decorrelation: bound on ‖M‖_F (0: none)
-}
-
-// WithDefaults fills the zero fields of the chosen mechanism.
-func (p AdaptParams) WithDefaults() AdaptParams {
-	switch p.Mechanism {
-	case Decorrelation:
-		if p.Eta == 0 {
-			p.Eta = DefaultEta
-		}
-	case Suppression:
-		if p.TauS == 0 {
-			p.TauS = DefaultTau
-		}
-		if p.Beta == 0 {
-			p.Beta = DefaultBeta
-		}
-	}
-	return p
-}
-
-// Validate reports unusable parameters.
-func (p AdaptParams) Validate() error {
-	switch p.Mechanism {
-	case Decorrelation:
-		if !(p.Eta > 0) || p.MaxNorm < 0 {
-			return fmt.Errorf("convnet: decorrelation needs eta > 0 (got %g) and max_norm ≥ 0", p.Eta)
-		}
-	case Suppression:
-		if !(p.TauS > 0) || !(p.Beta >= 0) {
-			return fmt.Errorf("convnet: suppression needs tau_s > 0 and beta ≥ 0 (got %g, %g)", p.TauS, p.Beta)
-		}
-	case NoAdaptation:
-	default:
-		return fmt.Errorf("convnet: unknown mechanism %q (decorrelation, suppression or none)", p.Mechanism)
-	}
-	return nil
-}
-
-// adapter is the state of an adaptation layer on the feature vector.
-type adapter interface {
-	// apply writes the adapted features of x into out; with learn, it
-	// then advances the state by one step of looking at x.
-	apply(x, out []float64, learn bool)
-	// rest advances the state by n steps without input.
-	rest(n int)
-	// strength summarises the state (‖M‖_F, mean suppression) for logs.
-	strength() float64
-}
-
-func newAdapter(p AdaptParams, stats FeatureStats) adapter {
-	switch p.Mechanism {
-	case Decorrelation:
-		return newDecorrelator(p, stats)
-	case Suppression:
-		return newSuppressor(p, len(stats.Mean))
-	}
-	return passThrough{}
-}
-
-type passThrough struct{}
-
-func (passThrough) apply(x, out []float64, _ bool) { copy(out, x) }
-func (passThrough) rest(int)                       {}
-func (passThrough) strength() float64              { return 0 }
-
-// decorrelator is the anti-Hebbian layer in the variant DESIGN.md §6 found
-// to give the human signs: features are z-scored around a FIXED centre,
-// the mean feature over the pretraining distribution (a running mean of
-// the induction stream would absorb the colour of the stream itself and
-// drive every pattern towards the complementary colour), then
+// adapter is the adaptation layer between the feature layer and the heads
+// (DESIGN.md §6, docs/DESIGN.md "The machine observer"). The feature
+// layer has a colour half c (read by the tint head) and a form half f
+// (read by the pattern head, see DefaultArch). The layer learns, while
+// the observer looks, which colour goes with which form, and subtracts
+// that prediction from the colour units:
 //
-//	x̃ = (x − μ)/σ,  ỹ = x̃ − M x̃,  out = x − σ ⊙ (M x̃),
-//	ΔM = η · offdiag(ỹ ỹᵀ)  (after computing out).
+//	d  = c − c₀                 the colour signal (c₀: the colour units'
+//	                            response to any achromatic image, see
+//	                            neutralColour)
+//	f̂  = f̃/‖f̃‖, f̃ = (f − μ)/σ   the form code: the form units z-scored
+//	                            around the fixed pretraining mean, as a
+//	                            unit vector (what pattern, not how much)
+//	c' = c − (g_F·F + g_S·S) f̂   the adapted colour units
 //
-// During red-A/green-B induction the units coding "A" and those coding
-// "red" fire together, M learns to subtract from the red units what the A
-// units predict, and an achromatic A afterwards has red subtracted, i.e.
-// looks green: the McCollough effect. M changes only while looking and
-// only by correlation, so it persists through blank time and is unlearnt
-// by uncorrelated input (testing).
-type decorrelator struct {
-	eta, maxNorm float64
-	mu, sd       []float64
-	m            []float64 // n×n row-major, zero diagonal
-	xt, yt, mx   []float64
-	n            int
+// After red-A/green-B induction, F and S map A's form to red and B's to
+// green, so an achromatic A has red subtracted (looks greener) and B
+// green (looks redder): the McCollough effect, a colour aftereffect
+// contingent on form. Two components, as in people (Vul, Krizay &
+// MacLeod 2008), each a 16×16 matrix updated once per step looked:
+//
+//	fast:  F ← α·F + (1 − α)·d f̂ᵀ,   α = exp(−Δt/τ_F)
+//	slow:  S_ij ← S_ij + (Δt/τ_S)·(d_i f̂_j − S_ij·(f̂_j² + κ)),  κ = 1
+//
+// F is a running average of the colour–form correlation over the last
+// τ_F (30 s): it saturates within a minute or two of induction and, in
+// rest (no input), decays as α per step, so it is gone after minutes.
+// S moves each form unit's weight towards that unit's own colour
+// regression, E[d f̂_j] / (E[f̂_j²] + κ), at a rate of (f̂_j² + κ)/τ_S ≤
+// (1 + κ)/τ_S: with τ_S of hours it grows in proportion to the induction
+// time over minutes (no diminishing returns over the durations people
+// are tested with) towards a bound that no protocol can pass (a fraction
+// of the inducing colours' own signal); it does not change while nothing
+// is seen (it persists through rest), and it is unlearnt by what is seen
+// later: looking at the patterns without their colours (testing) drives
+// the weights of the units they activate back towards 0, i.e. back to
+// neutral, not towards either colour. The per-unit regression avoids a
+// matrix inverse, so a pattern the induction never showed gets no more
+// than its overlap with the induced ones.
+type adapter struct {
+	mech          experiments.Mechanism
+	alpha, slowDt float64 // fast decay per step; Δt/τ_S
+	gainF, gainS  float64
+	c0, mu, sd    []float64 // c₀ (colour units), μ and σ (form units)
+	nc, nf        int
+	fast, slow    []float64 // nc×nf, row-major
+	d, ft         []float64 // scratch: d and f̂ of the last input
+	floor         float64   // κ
 }
 
-func newDecorrelator(p AdaptParams, s FeatureStats) *decorrelator {
-	n := len(s.Mean)
-	d := &decorrelator{eta: p.Eta, maxNorm: p.MaxNorm, mu: s.Mean, sd: s.SD, n: n,
-		m: make([]float64, n*n), xt: make([]float64, n), yt: make([]float64, n), mx: make([]float64, n)}
-	return d
+// newAdapter returns a fresh (unadapted) layer for a model's features.
+func newAdapter(p experiments.AdaptParams, m *Model) (*adapter, error) {
+	a := m.Train.Arch
+	if p.Mechanism != experiments.NoAdaptation && !a.Streams {
+		return nil, fmt.Errorf("convnet: the %s adaptation needs a two-stream network (its colour and form units)", p.Mechanism)
+	}
+	nc := a.Features / 2
+	nf := a.Features - nc
+	ad := &adapter{mech: p.Mechanism, nc: nc, nf: nf,
+		c0: m.neutralColour(), mu: m.Stats.Mean[nc:], sd: m.Stats.SD[nc:],
+		fast: make([]float64, nc*nf), slow: make([]float64, nc*nf),
+		d: make([]float64, nc), ft: make([]float64, nf), floor: 1}
+	if p.Mechanism.Fast() {
+		ad.alpha = math.Exp(-StepDuration.Seconds() / p.FastTauS)
+		ad.gainF = p.FastGain
+	}
+	if p.Mechanism.Slow() {
+		ad.slowDt = StepDuration.Seconds() / p.SlowTauS
+		ad.gainS = p.SlowGain
+	}
+	return ad, nil
 }
 
-func (d *decorrelator) apply(x, out []float64, learn bool) {
-	n := d.n
-	for i := range n {
-		if d.sd[i] < minSD {
-			d.xt[i] = 0
+// apply writes the adapted features of x into out; with learn, it then
+// advances the state by one step of looking at x.
+func (ad *adapter) apply(x, out []float64, learn bool) {
+	copy(out, x)
+	if ad.mech == experiments.NoAdaptation {
+		return
+	}
+	nc, nf := ad.nc, ad.nf
+	norm := 0.0
+	for j := range nf {
+		if ad.sd[j] < minSD {
+			ad.ft[j] = 0
 		} else {
-			d.xt[i] = (x[i] - d.mu[i]) / d.sd[i]
+			ad.ft[j] = (x[nc+j] - ad.mu[j]) / ad.sd[j]
+		}
+		norm += ad.ft[j] * ad.ft[j]
+	}
+	norm = math.Sqrt(norm)
+	for j := range ad.ft {
+		if norm < minNorm {
+			ad.ft[j] = 0
+		} else {
+			ad.ft[j] /= norm
 		}
 	}
-	for i := range n {
-		row := d.m[i*n : (i+1)*n]
-		s := 0.0
-		for j, v := range row {
-			s += v * d.xt[j]
+	for i := range nc {
+		rf, rs := ad.fast[i*nf:(i+1)*nf], ad.slow[i*nf:(i+1)*nf]
+		p := 0.0
+		for j, v := range ad.ft {
+			p += (ad.gainF*rf[j] + ad.gainS*rs[j]) * v
 		}
-		d.mx[i] = s
-		d.yt[i] = d.xt[i] - s
-		out[i] = x[i] - d.sd[i]*s
+		out[i] = x[i] - p
+		ad.d[i] = x[i] - ad.c0[i]
 	}
 	if !learn {
 		return
 	}
-	norm2 := 0.0
-	for i := range n {
-		row := d.m[i*n : (i+1)*n]
-		gi := d.eta * d.yt[i]
-		for j := range row {
-			if j != i {
-				row[j] += gi * d.yt[j]
-				norm2 += row[j] * row[j]
+	for i, di := range ad.d {
+		rf, rs := ad.fast[i*nf:(i+1)*nf], ad.slow[i*nf:(i+1)*nf]
+		for j, v := range ad.ft {
+			h := di * v
+			if ad.gainF != 0 {
+				rf[j] = ad.alpha*rf[j] + (1-ad.alpha)*h
+			}
+			if ad.gainS != 0 {
+				rs[j] += ad.slowDt * (h - rs[j]*(v*v+ad.floor))
 			}
 		}
 	}
-	if d.maxNorm > 0 && norm2 > d.maxNorm*d.maxNorm {
-		f := d.maxNorm / math.Sqrt(norm2)
-		for i := range d.m {
-			d.m[i] *= f
-		}
-	}
 }
 
-func (d *decorrelator) rest(int) {}
-
-func (d *decorrelator) strength() float64 {
-	s := 0.0
-	for _, v := range d.m {
-		s += v * v
-	}
-	return math.Sqrt(s)
-}
-
-// suppressor is intrinsic suppression (Vinken et al. 2020): each unit
-// carries a suppression state s that follows its own recent response,
-//
-//	r = relu(x − β s),  s ← α s + (1−α) r,  α = exp(−Δt/τ),
-//
-// so a unit that fired during induction responds less afterwards, and the
-// deficit decays with time constant τ whether or not anything is shown.
-type suppressor struct {
-	alpha, beta float64
-	s           []float64
-}
-
-func newSuppressor(p AdaptParams, n int) *suppressor {
-	return &suppressor{alpha: math.Exp(-StepDuration.Seconds() / p.TauS), beta: p.Beta, s: make([]float64, n)}
-}
-
-func (u *suppressor) apply(x, out []float64, learn bool) {
-	for i, v := range x {
-		out[i] = math.Max(v-u.beta*u.s[i], 0)
-	}
-	if !learn {
+// rest advances the state by n steps without input: the fast component
+// decays, the slow one keeps.
+func (ad *adapter) rest(n int) {
+	if ad.gainF == 0 || n <= 0 {
 		return
 	}
-	for i, r := range out {
-		u.s[i] = u.alpha*u.s[i] + (1-u.alpha)*r
+	f := math.Pow(ad.alpha, float64(n))
+	for i := range ad.fast {
+		ad.fast[i] *= f
 	}
 }
 
-func (u *suppressor) rest(n int) {
-	f := math.Pow(u.alpha, float64(n))
-	for i := range u.s {
-		u.s[i] *= f
+// strength is the Frobenius norm of the fast and the slow component's
+// contributions (gain × state), for logs and run metrics.
+func (ad *adapter) strength() (fast, slow float64) {
+	for i := range ad.fast {
+		fast += ad.gainF * ad.gainF * ad.fast[i] * ad.fast[i]
+		slow += ad.gainS * ad.gainS * ad.slow[i] * ad.slow[i]
 	}
-}
-
-func (u *suppressor) strength() float64 {
-	s := 0.0
-	for _, v := range u.s {
-		s += v
-	}
-	return s / float64(max(len(u.s), 1))
+	return math.Sqrt(fast), math.Sqrt(slow)
 }

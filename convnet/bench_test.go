@@ -93,11 +93,7 @@ func BenchmarkForward1(b *testing.B) { benchForward(b, 1) }
 // pretrained model, starting each iteration from a freshly loaded model
 // (cold feature cache), as the CLI would after pretraining.
 func BenchmarkObserveClassic10Seeds(b *testing.B) {
-	base, err := Load(testdataWeights) // the committed pretraining
-	if err != nil {
-		b.Logf("%v: pretraining instead", err)
-		base = sharedModel(b)
-	}
+	base := sharedModel(b) // the committed network 1
 	def := experiments.Classic()
 	b.ResetTimer()
 	for range b.N {
@@ -107,7 +103,7 @@ func BenchmarkObserveClassic10Seeds(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			o, err := m.NewObserver(AdaptParams{Mechanism: Decorrelation}, seed)
+			o, err := m.NewObserver(experiments.AdaptParams{Mechanism: experiments.Decorrelation}, seed)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -2,82 +2,99 @@ package convnet
 
 import (
 	"context"
+	"errors"
 	"flag"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"reflect"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/mccollough/mccollough/experiments"
 )
 
-// The tests share one pretrained model (sharedModel). In a full run it is
-// pretrained from scratch with DefaultTrainConfig (about two minutes on
-// two cores), so the science tests check what training actually
-// produces. With -short it is loaded from testdata/pretrained.bin, which
-// is the same training saved by
+// The tests use a population of pretrained networks (population): the
+// default training config with pretraining seeds 1–8, committed as
+// testdata/networks/seed-N.bin and made by
 //
 //	go test ./convnet/ -run TestRegenerateWeights -regenerate
 //
-// (also: go generate ./convnet/). CONVNET_TEST_WEIGHTS=file makes every
-// test use that weights file instead (to check the claims on other
-// pretrainings).
+// (also: go generate ./convnet/). TestPretrainedFromScratchReproducesTestdata
+// trains network 1 again and checks that it comes out bit for bit the
+// same, so the science tests check what training actually produces.
+// CONVNET_TEST_NETWORKS=folder makes every test use the seed-N.bin files
+// of that folder instead (to check the claims on other pretrainings).
 //
 //go:generate go test . -run TestRegenerateWeights -regenerate
 
-var regenerate = flag.Bool("regenerate", false, "retrain and rewrite testdata/pretrained.bin")
+var regenerate = flag.Bool("regenerate", false, "retrain and rewrite testdata/networks")
 
-const testdataWeights = "testdata/pretrained.bin"
-
-var (
-	sharedOnce  sync.Once
-	shared      *Model
-	sharedErr   error
-	sharedFresh bool // trained in this test binary
-	sharedTime  time.Duration
+const (
+	testdataNetworks = "testdata/networks"
+	populationSize   = 8
 )
 
-// sharedModel returns the one pretrained model of the test binary.
-func sharedModel(t testing.TB) *Model {
-	t.Helper()
-	sharedOnce.Do(func() {
-		if path := os.Getenv("CONVNET_TEST_WEIGHTS"); path != "" {
-			shared, sharedErr = Load(path)
-			return
-		}
-		cfg := DefaultTrainConfig()
-		if testing.Short() && !*regenerate {
-			m, err := Load(testdataWeights)
-			if err == nil && reflect.DeepEqual(m.Train, cfg) {
-				shared = m
-				return
-			}
-			t.Logf("testdata weights unusable (%v); pretraining instead", err)
-		}
-		start := time.Now()
-		shared, sharedErr = Train(context.Background(), cfg, nil)
-		sharedTime = time.Since(start)
-		sharedFresh = true
-	})
-	if sharedErr != nil {
-		t.Fatalf("pretraining: %v", sharedErr)
-	}
-	return shared
+var (
+	populationOnce sync.Once
+	populationNets []*Model
+	populationErr  error
+)
+
+// networkFile is the weights file of the network of pretraining seed seed.
+func networkFile(dir string, seed int) string {
+	return filepath.Join(dir, fmt.Sprintf("seed-%d.bin", seed))
 }
 
-// TestRegenerateWeights rewrites testdata/pretrained.bin (only with
-// -regenerate).
+// population returns the test binary's pretrained networks, seeds 1–8.
+func population(t testing.TB) []*Model {
+	t.Helper()
+	populationOnce.Do(func() {
+		dir := testdataNetworks
+		other := os.Getenv("CONVNET_TEST_NETWORKS")
+		if other != "" {
+			dir = other
+		}
+		for seed := 1; seed <= populationSize; seed++ {
+			m, err := Load(networkFile(dir, seed))
+			if other != "" && errors.Is(err, fs.ErrNotExist) {
+				continue // another folder may hold fewer networks
+			}
+			if err != nil {
+				populationErr = err
+				return
+			}
+			populationNets = append(populationNets, m)
+		}
+	})
+	if populationErr != nil {
+		t.Fatalf("loading the test networks: %v", populationErr)
+	}
+	return populationNets
+}
+
+// sharedModel is network 1 of the population, for tests of the
+// machinery rather than of the science.
+func sharedModel(t testing.TB) *Model { return population(t)[0] }
+
+// TestRegenerateWeights rewrites testdata/networks (only with -regenerate):
+// the default config with pretraining seeds 1–8.
 func TestRegenerateWeights(t *testing.T) {
 	if !*regenerate {
-		t.Skip("run with -regenerate to rewrite " + testdataWeights)
+		t.Skip("run with -regenerate to rewrite " + testdataNetworks)
 	}
-	m := sharedModel(t)
-	if err := m.Save(filepath.FromSlash(testdataWeights)); err != nil {
-		t.Fatal(err)
+	for seed := 1; seed <= populationSize; seed++ {
+		cfg := DefaultTrainConfig()
+		cfg.Seed = uint64(seed)
+		m, err := Train(context.Background(), cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Save(networkFile(testdataNetworks, seed)); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("network %d: digest %s, tint accuracy %.4f, %.0f s with %s kernels", seed, m.Digest(), m.Metrics.TintAccuracy, m.Metrics.Seconds, m.Metrics.Kernels)
 	}
-	t.Logf("wrote %s (digest %s, tint accuracy %.4f)", testdataWeights, m.Digest(), m.Metrics.TintAccuracy)
 }
 
 // fineTints is the probe grid of the deterministic psychometric curves.
@@ -132,29 +149,4 @@ func shifts(before, after map[string]float64) map[string]float64 {
 // shift(A) − shift(B) (positive when A, paired with red, looks greener).
 func contingent(s map[string]float64) float64 {
 	return s[experiments.PatternA] - s[experiments.PatternB]
-}
-
-// induced runs a fresh observer of mechanism mech through the plan's
-// induction for seed and arm (shuffled: colours balanced at random over
-// the frames) and returns the PSE shifts (probed before and after) and the
-// observer.
-func induced(t testing.TB, m *Model, def experiments.Definition, mech Mechanism, seed int64, arm int, shuffled bool) (map[string]float64, *Observer) {
-	t.Helper()
-	plan, err := experiments.NewPlan(def, seed, experiments.ConditionForArm(arm))
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := m.NewObserver(AdaptParams{Mechanism: mech}, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := pses(t, o, def)
-	sched := inductionOf(t, plan, experiments.PhaseInduction)
-	if shuffled {
-		sched = ShuffledPairing(sched, seed)
-	}
-	if err := o.Induce(context.Background(), def, sched, RunOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return shifts(before, pses(t, o, def)), o
 }

@@ -154,6 +154,19 @@ func (m *Model) TintLogit(feat []float64) float64 {
 // PRed is the probability the model reports "red" for a feature vector.
 func (m *Model) PRed(feat []float64) float64 { return sigmoid(m.TintLogit(feat)) }
 
+// neutralColour is the colour units' response to any achromatic image:
+// their input, the colour-opponent channels (toOpponent), is exactly 0
+// for a grey, and the convolutions have no bias, so each colour unit
+// gives relu(its bias).
+func (m *Model) neutralColour() []float64 {
+	b := m.Weights.get("fc.b")
+	c := make([]float64, m.Train.Arch.Features/2)
+	for i := range c {
+		c[i] = math.Max(float64(b[i]), 0)
+	}
+	return c
+}
+
 func sigmoid(z float64) float64 {
 	if z >= 0 {
 		return 1 / (1 + math.Exp(-z))

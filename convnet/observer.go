@@ -17,10 +17,10 @@ import (
 // for concurrent use (run several observers in parallel instead).
 type Observer struct {
 	model  *Model
-	params AdaptParams
+	params experiments.AdaptParams
 	seed   int64
 	rng    *rand.Rand
-	ad     adapter
+	ad     *adapter
 	clock  time.Duration // simulated time since the observer was made
 	out    []float64
 }
@@ -35,35 +35,33 @@ const (
 // NewObserver returns an observer with a fresh adaptation layer (no
 // adaptation yet) whose sampled answers come from seed. The model's
 // weights are shared, read-only.
-func (m *Model) NewObserver(p AdaptParams, seed int64) (*Observer, error) {
+func (m *Model) NewObserver(p experiments.AdaptParams, seed int64) (*Observer, error) {
 	p = p.WithDefaults()
-	if err := p.Validate(); err != nil {
-		return nil, err
+	if errs := p.Validate(); len(errs) > 0 {
+		return nil, fmt.Errorf("convnet: adaptation parameters: %w", errs)
 	}
 	if len(m.Stats.Mean) != m.Train.Arch.Features {
 		return nil, fmt.Errorf("convnet: the model has no feature statistics")
+	}
+	ad, err := newAdapter(p, m)
+	if err != nil {
+		return nil, err
 	}
 	return &Observer{
 		model:  m,
 		params: p,
 		seed:   seed,
 		rng:    rand.New(rand.NewPCG(uint64(seed), streamResponses)),
-		ad:     newAdapter(p, m.Stats),
+		ad:     ad,
 		out:    make([]float64, m.Train.Arch.Features),
 	}, nil
 }
 
 // Mechanism is the observer's adaptation layer.
-func (o *Observer) Mechanism() Mechanism { return o.params.Mechanism }
-
-// Params are the adaptation parameters (defaults filled in).
-func (o *Observer) Params() AdaptParams { return o.params }
+func (o *Observer) Mechanism() experiments.Mechanism { return o.params.Mechanism }
 
 // Seed is the seed of the observer's sampled answers.
 func (o *Observer) Seed() int64 { return o.seed }
-
-// Model is the shared pretrained model.
-func (o *Observer) Model() *Model { return o.model }
 
 // Descriptor names the observer as a participant: model digest,
 // mechanism and seed (the participant_ref of a model session).
@@ -75,9 +73,9 @@ func (o *Observer) Descriptor() string {
 // resting.
 func (o *Observer) Elapsed() time.Duration { return o.clock }
 
-// AdaptationStrength summarises the adaptation state: ‖M‖_F for
-// decorrelation, the mean suppression state for suppression, 0 for none.
-func (o *Observer) AdaptationStrength() float64 { return o.ad.strength() }
+// AdaptationStrength summarises the adaptation state: the size of the
+// fast and of the slow component's contribution (0 for none).
+func (o *Observer) AdaptationStrength() (fast, slow float64) { return o.ad.strength() }
 
 // advance moves the simulated clock by d and returns the number of
 // StepDuration boundaries crossed: one adaptation step per 100 ms of
@@ -127,8 +125,8 @@ func (o *Observer) Probe(s stimuli.Stimulus, dx, dy int) (float64, error) {
 }
 
 // Rest lets d of simulated time pass with no input (a blank screen, the
-// eyes closed, the time between sessions): suppression recovers,
-// decorrelation (which learns only from what is seen) does not change.
+// eyes closed, the time between sessions): the fast component decays, the
+// slow one (which learns and unlearns only from what is seen) keeps.
 func (o *Observer) Rest(d time.Duration) { o.ad.rest(o.advance(d)) }
 
 // Curve probes P(red) of a definition's test pattern at each tint.

@@ -26,7 +26,7 @@ func runPlan(t *testing.T, m *Model, def experiments.Definition, seed int64, opt
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := m.NewObserver(AdaptParams{Mechanism: Decorrelation}, seed)
+	o, err := m.NewObserver(experiments.AdaptParams{Mechanism: experiments.Decorrelation}, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestRunStaircaseAndAdjustment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, _ := m.NewObserver(AdaptParams{Mechanism: NoAdaptation}, 3)
+	o, _ := m.NewObserver(experiments.AdaptParams{Mechanism: experiments.NoAdaptation}, 3)
 	err = o.Run(context.Background(), experiments.Classic(), human, RunOptions{}, func(_ context.Context, r experiments.Response, _ float64) error {
 		if human.Trials[r.Index].Phase == experiments.PhaseScreening {
 			t.Errorf("screening trial %d answered", r.Index)
@@ -202,7 +202,7 @@ func TestRunStopsOnSinkErrorAndCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, _ := m.NewObserver(AdaptParams{Mechanism: Decorrelation}, 1)
+	o, _ := m.NewObserver(experiments.AdaptParams{Mechanism: experiments.Decorrelation}, 1)
 	boom := errors.New("boom")
 	n := 0
 	err = o.Run(context.Background(), def, plan, RunOptions{}, func(context.Context, experiments.Response, float64) error {
@@ -217,7 +217,7 @@ func TestRunStopsOnSinkErrorAndCancel(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	o, _ = m.NewObserver(AdaptParams{Mechanism: Decorrelation}, 1)
+	o, _ = m.NewObserver(experiments.AdaptParams{Mechanism: experiments.Decorrelation}, 1)
 	if err := o.Run(ctx, def, plan, RunOptions{}, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("Run with a cancelled context = %v", err)
 	}
@@ -236,8 +236,8 @@ func TestObserversIndependent(t *testing.T) {
 			t.Fatalf("same seed, answer %d differs", i)
 		}
 	}
-	a, _ := m.NewObserver(AdaptParams{Mechanism: Decorrelation}, 1)
-	b, _ := m.NewObserver(AdaptParams{Mechanism: Decorrelation}, 2)
+	a, _ := m.NewObserver(experiments.AdaptParams{Mechanism: experiments.Decorrelation}, 1)
+	b, _ := m.NewObserver(experiments.AdaptParams{Mechanism: experiments.Decorrelation}, 2)
 	before := pses(t, b, def)
 	plan, _ := experiments.NewPlan(def, 1, experiments.ConditionForArm(0))
 	if err := a.Induce(context.Background(), def, inductionOf(t, plan, experiments.PhaseInduction), RunOptions{}); err != nil {
@@ -249,7 +249,7 @@ func TestObserversIndependent(t *testing.T) {
 			t.Errorf("adapting one observer moved another's PSE(%s)", k)
 		}
 	}
-	if a.Mechanism() != Decorrelation || a.Seed() != 1 || a.Descriptor() != "convnet:"+m.Digest()+"/decorrelation/seed=1" {
+	if a.Mechanism() != experiments.Decorrelation || a.Seed() != 1 || a.Descriptor() != "convnet:"+m.Digest()+"/decorrelation/seed=1" {
 		t.Errorf("mechanism %q seed %d descriptor %q", a.Mechanism(), a.Seed(), a.Descriptor())
 	}
 	if a.Elapsed() != 180e9 {
@@ -269,7 +269,7 @@ func TestObserversConcurrent(t *testing.T) {
 			t.Error(err)
 			return nil
 		}
-		o, err := m.NewObserver(AdaptParams{Mechanism: Decorrelation}, seed)
+		o, err := m.NewObserver(experiments.AdaptParams{Mechanism: experiments.Decorrelation}, seed)
 		if err != nil {
 			t.Error(err)
 			return nil

@@ -98,6 +98,10 @@ type Metrics struct {
 	HeldOut         int     `json:"held_out"`
 	FinalLoss       float64 `json:"final_loss"` // mean batch loss of the last 50 steps
 	Seconds         float64 `json:"seconds"`    // wall time of training (not reproducible)
+	// Kernels are the convolution kernels that trained the weights
+	// (CPUKernels): the same config gives the same weights, bit for bit,
+	// on any machine that uses the same kernels.
+	Kernels string `json:"kernels"`
 }
 
 // Stream labels of the seeded random sources, so that training batches,
@@ -161,6 +165,7 @@ func Train(ctx context.Context, cfg TrainConfig, progress Progress) (*Model, err
 		return nil, err
 	}
 	m.Metrics.Seconds = time.Since(start).Seconds()
+	m.Metrics.Kernels = CPUKernels()
 	return m, nil
 }
 

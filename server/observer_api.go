@@ -7,41 +7,27 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/mccollough/mccollough/convnet"
 	"github.com/mccollough/mccollough/experiments"
 )
 
-// MaxObserverSeeds bounds one request for model participants.
-const MaxObserverSeeds = 200
-
+// observerRunsRequest queues a population of model participants: the
+// mechanism, and how many networks and seeds (experiments.Population).
 type observerRunsRequest struct {
 	Mechanism string `json:"mechanism"`
-	Seeds     int    `json:"seeds"`
-	FirstSeed int64  `json:"first_seed"`
+	experiments.Population
 }
 
 func (r observerRunsRequest) validate() experiments.FieldErrors {
-	var errs experiments.FieldErrors
-	if err := (convnet.AdaptParams{Mechanism: convnet.Mechanism(r.Mechanism)}).WithDefaults().Validate(); err != nil {
-		errs.Add("mechanism", "must be decorrelation, suppression or none")
-	}
-	if r.Seeds < 1 || r.Seeds > MaxObserverSeeds {
-		errs.Add("seeds", "must be from 1 to %d", MaxObserverSeeds)
-	}
-	if r.FirstSeed < 0 {
-		errs.Add("first_seed", "must be >= 0")
-	}
-	return errs
+	errs := experiments.AdaptParams{Mechanism: experiments.Mechanism(r.Mechanism)}.WithDefaults().Validate()
+	return append(errs, r.Population.Validate()...)
 }
 
-// queueObserverRuns queues one run per seed; the workers of any replica
-// take them (serve --workers).
+// queueObserverRuns queues one run per model participant; the workers of
+// any replica take them (serve --workers).
 func (s *Server) queueObserverRuns(c echo.Context, req observerRunsRequest) ([]int64, error) {
 	r, _ := currentResearcher(c)
 	ctx := c.Request().Context()
-	if req.FirstSeed == 0 {
-		req.FirstSeed = 1
-	}
+	req.Population = req.Population.WithDefaults()
 	if errs := req.validate(); len(errs) > 0 {
 		return nil, experiments.InvalidFields(errs)
 	}
@@ -49,11 +35,7 @@ func (s *Server) queueObserverRuns(c echo.Context, req observerRunsRequest) ([]i
 	if err != nil {
 		return nil, err
 	}
-	seeds := make([]int64, req.Seeds)
-	for i := range seeds {
-		seeds[i] = req.FirstSeed + int64(i)
-	}
-	return s.db.EnqueueObserverRuns(ctx, e.ID, req.Mechanism, seeds, nil)
+	return s.db.EnqueueObserverRuns(ctx, e.ID, req.Mechanism, req.Population.Runs(), nil)
 }
 
 // createObserverRuns serves POST /api/v1/experiments/{slug}/observer-runs.
@@ -81,8 +63,12 @@ func (s *Server) listObserverRuns(c echo.Context) error {
 
 // observerRunsSubmit serves the results page's form.
 func (s *Server) observerRunsSubmit(c echo.Context) error {
+	// An empty or malformed number is 0, which takes the default or
+	// fails validation with the field named.
+	networks, _ := strconv.Atoi(c.FormValue("networks"))
 	seeds, _ := strconv.Atoi(c.FormValue("seeds"))
-	ids, err := s.queueObserverRuns(c, observerRunsRequest{Mechanism: c.FormValue("mechanism"), Seeds: seeds})
+	ids, err := s.queueObserverRuns(c, observerRunsRequest{Mechanism: c.FormValue("mechanism"),
+		Population: experiments.Population{Networks: networks, Seeds: seeds}})
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/mccollough/mccollough/convnet"
+	"github.com/mccollough/mccollough/experiments"
 	"github.com/mccollough/mccollough/experiments/analysis"
 	"github.com/mccollough/mccollough/templates"
 )
@@ -60,7 +60,7 @@ func (s *Server) resultsPage(c echo.Context) error {
 			Note: note, Progress: int(math.Round(100 * run.Progress))})
 	}
 	v.Queued, _ = strconv.Atoi(c.QueryParam("queued"))
-	for _, m := range convnet.Mechanisms {
+	for _, m := range experiments.Mechanisms {
 		v.Mechanisms = append(v.Mechanisms, string(m))
 	}
 	return render(c, templates.Results(viewer(c), v))

@@ -26,7 +26,7 @@ const (
 // timeouts).
 func (db *DB) AnalysisParticipants(ctx context.Context, experimentID int64) ([]analysis.Participant, error) {
 	rows, err := db.Pool.Query(ctx, `
-		SELECT s.id::text, s.participant_ref, s.participant_kind, coalesce(s.model_mechanism, ''),
+		SELECT s.id::text, s.participant_ref, s.participant_kind, coalesce(s.model_mechanism, ''), coalesce(s.model_network, ''),
 		       coalesce(s.model_seed, s.seed), s.condition, s.status,
 		       EXISTS (SELECT 1 FROM events ev WHERE ev.session_id = s.id AND ev.kind IN ('induction_interrupted', 'induction_restart')),
 		       coalesce((s.screen->>'refresh_hz')::float8 < 50 OR (s.screen->>'refresh_sd_ms')::float8 > 2, false),
@@ -43,7 +43,7 @@ func (db *DB) AnalysisParticipants(ctx context.Context, experimentID int64) ([]a
 		var p analysis.Participant
 		var arm int
 		var interrupted, unstable bool
-		err := row.Scan(&p.SessionID, &p.ParticipantRef, &p.Kind, &p.Mechanism, &p.Seed, &arm, &p.Status, &interrupted, &unstable,
+		err := row.Scan(&p.SessionID, &p.ParticipantRef, &p.Kind, &p.Mechanism, &p.Network, &p.Seed, &arm, &p.Status, &interrupted, &unstable,
 			&p.InductionS, &p.FollowupAfterS)
 		p.Condition = experiments.ConditionForArm(arm)
 		if interrupted {

@@ -54,6 +54,7 @@ var ExportColumns = []Column{
 	{"model_p_red", "number", "probability", "The model observer's P(red) for the trial (model rows only).", "t.model_p_red"},
 	{"model_mechanism", "string", "", "The model's adaptation mechanism: decorrelation, suppression or none (model rows only).", "s.model_mechanism"},
 	{"model_seed", "integer", "", "The model observer's seed (model rows only).", "s.model_seed"},
+	{"model_network", "string", "", "The model's pretrained network: the digest of its weights (model rows only; one per pretraining seed).", "s.model_network"},
 	{"created_at", "datetime", "ISO 8601 UTC", "When the response was stored.", `to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`},
 	{"followup_elapsed_s", "number", "s", "For follow-up trials: time since the session was completed.",
 		"CASE WHEN t.phase = 'followup' THEN round(extract(epoch FROM t.created_at - s.completed_at)::numeric, 3) END"},

@@ -20,12 +20,13 @@ const (
 )
 
 // ObserverRun is one run of the machine observer through an experiment:
-// one mechanism, one seed, one model session.
+// one network, one mechanism, one seed, one model session.
 type ObserverRun struct {
 	ID           int64           `json:"id"`
 	ExperimentID int64           `json:"-"`
 	Slug         string          `json:"experiment"`
 	Mechanism    string          `json:"mechanism"`
+	NetworkSeed  int64           `json:"network_seed"`
 	Seed         int64           `json:"seed"`
 	Params       json.RawMessage `json:"params"`
 	Metrics      json.RawMessage `json:"metrics"`
@@ -38,28 +39,30 @@ type ObserverRun struct {
 	FinishedAt   *time.Time      `json:"finished_at"`
 }
 
-const runColumns = `r.id, r.experiment_id, e.slug, r.mechanism, r.seed, r.params, r.metrics, r.status, r.error,
+const runColumns = `r.id, r.experiment_id, e.slug, r.mechanism, r.network_seed, r.seed, r.params, r.metrics, r.status, r.error,
 	r.progress, r.session_id::text, r.created_at, r.started_at, r.finished_at
 	FROM observer_runs r JOIN experiments e ON e.id = r.experiment_id`
 
 func scanRun(row pgx.Row) (ObserverRun, error) {
 	var r ObserverRun
-	err := row.Scan(&r.ID, &r.ExperimentID, &r.Slug, &r.Mechanism, &r.Seed, &r.Params, &r.Metrics, &r.Status, &r.Error,
+	err := row.Scan(&r.ID, &r.ExperimentID, &r.Slug, &r.Mechanism, &r.NetworkSeed, &r.Seed, &r.Params, &r.Metrics, &r.Status, &r.Error,
 		&r.Progress, &r.SessionID, &r.CreatedAt, &r.StartedAt, &r.FinishedAt)
 	return r, err
 }
 
-// EnqueueObserverRuns queues one run per seed for any worker to take.
-func (db *DB) EnqueueObserverRuns(ctx context.Context, experimentID int64, mechanism string, seeds []int64, params json.RawMessage) ([]int64, error) {
+// EnqueueObserverRuns queues one run per entry of runs for any worker to
+// take.
+func (db *DB) EnqueueObserverRuns(ctx context.Context, experimentID int64, mechanism string, runs []experiments.ModelRun, params json.RawMessage) ([]int64, error) {
 	if len(params) == 0 {
 		params = json.RawMessage(`{}`)
 	}
 	var ids []int64
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-		for _, seed := range seeds {
+		for _, run := range runs {
 			var id int64
-			if err := tx.QueryRow(ctx, `INSERT INTO observer_runs (experiment_id, mechanism, seed, params) VALUES ($1, $2, $3, $4) RETURNING id`,
-				experimentID, mechanism, seed, params).Scan(&id); err != nil {
+			if err := tx.QueryRow(ctx, `INSERT INTO observer_runs (experiment_id, mechanism, network_seed, seed, params)
+				VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+				experimentID, mechanism, run.Network, run.Seed, params).Scan(&id); err != nil {
 				return err
 			}
 			ids = append(ids, id)
@@ -152,12 +155,23 @@ type ModelTrialSink struct {
 	token   string
 }
 
-// StartModelSession creates the model participant's session for a run:
-// kind model, the given arm and plan seed, the mechanism and observer seed.
-func (db *DB) StartModelSession(ctx context.Context, e Experiment, arm int, planSeed int64, mechanism string, modelSeed int64, descriptor string) (*ModelTrialSink, error) {
+// ModelParticipant describes a model session: its arm and plan seed,
+// and the observer (network digest, mechanism, seed of its answers,
+// descriptor).
+type ModelParticipant struct {
+	Arm        int
+	PlanSeed   int64
+	Network    string
+	Mechanism  string
+	ModelSeed  int64
+	Descriptor string
+}
+
+// StartModelSession creates the model participant's session for a run.
+func (db *DB) StartModelSession(ctx context.Context, e Experiment, p ModelParticipant) (*ModelTrialSink, error) {
 	s, token, err := db.CreateSession(ctx, e, NewSession{
-		Kind: experiments.KindModel, ParticipantRef: descriptor, Condition: &arm, Seed: &planSeed,
-		Mechanism: mechanism, ModelSeed: &modelSeed,
+		Kind: experiments.KindModel, ParticipantRef: p.Descriptor, Condition: &p.Arm, Seed: &p.PlanSeed,
+		Mechanism: p.Mechanism, ModelSeed: &p.ModelSeed, ModelNetwork: p.Network,
 	})
 	if err != nil {
 		return nil, err

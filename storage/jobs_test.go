@@ -19,8 +19,11 @@ func TestObserverRunsAreClaimedOnceByConcurrentWorkers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seeds := []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
-	ids, err := db.EnqueueObserverRuns(ctx, e.ID, "decorrelation", seeds, nil)
+	var runs []experiments.ModelRun
+	for seed := range int64(10) {
+		runs = append(runs, experiments.ModelRun{Network: 1 + seed%4, Seed: seed + 1})
+	}
+	ids, err := db.EnqueueObserverRuns(ctx, e.ID, "decorrelation", runs, nil)
 	if err != nil || len(ids) != 10 {
 		t.Fatalf("enqueue: %v %v", ids, err)
 	}
@@ -37,6 +40,9 @@ func TestObserverRunsAreClaimedOnceByConcurrentWorkers(t *testing.T) {
 				}
 				if r == nil {
 					return
+				}
+				if r.NetworkSeed != 1+(r.Seed-1)%4 {
+					t.Errorf("run of seed %d claimed with network %d", r.Seed, r.NetworkSeed)
 				}
 				mu.Lock()
 				claimed[r.ID]++
@@ -71,7 +77,7 @@ func TestStaleRunsAreRequeued(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
 	e, _ := db.CreateExperiment(ctx, nil, experiments.Classic(), storage.StatusOpen)
-	if _, err := db.EnqueueObserverRuns(ctx, e.ID, "none", []int64{1}, nil); err != nil {
+	if _, err := db.EnqueueObserverRuns(ctx, e.ID, "none", []experiments.ModelRun{{Network: 1, Seed: 1}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	r, err := db.ClaimObserverRun(ctx, "crashed-worker")
@@ -98,7 +104,8 @@ func TestModelSessionStoresPRed(t *testing.T) {
 	off := false
 	def.Screening = &experiments.Screening{Enabled: &off} // a model has nothing to screen
 	e, _ := db.CreateExperiment(ctx, nil, def, storage.StatusOpen)
-	sink, err := db.StartModelSession(ctx, e, 1, 42, "decorrelation", 7, "convnet-64")
+	sink, err := db.StartModelSession(ctx, e, storage.ModelParticipant{Arm: 1, PlanSeed: 42, Network: "5be95bfad46e1fa2",
+		Mechanism: "decorrelation", ModelSeed: 7, Descriptor: "convnet:5be95bfad46e1fa2/decorrelation/seed=7"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,13 +118,19 @@ func TestModelSessionStoresPRed(t *testing.T) {
 		t.Fatal(err)
 	}
 	var p float64
-	var mech string
+	var mech, network string
 	var seed int64
-	if err := db.Pool.QueryRow(ctx, `SELECT t.model_p_red, s.model_mechanism, s.model_seed FROM trials t JOIN sessions s ON s.id = t.session_id`).Scan(&p, &mech, &seed); err != nil {
+	if err := db.Pool.QueryRow(ctx, `SELECT t.model_p_red, s.model_mechanism, s.model_seed, s.model_network
+		FROM trials t JOIN sessions s ON s.id = t.session_id`).Scan(&p, &mech, &seed, &network); err != nil {
 		t.Fatal(err)
 	}
-	if p != 0.73 || mech != "decorrelation" || seed != 7 {
-		t.Fatalf("stored p %g mechanism %q seed %d", p, mech, seed)
+	if p != 0.73 || mech != "decorrelation" || seed != 7 || network != "5be95bfad46e1fa2" {
+		t.Fatalf("stored p %g mechanism %q seed %d network %q", p, mech, seed, network)
+	}
+	// The analysis sees the network.
+	parts, err := db.AnalysisParticipants(ctx, e.ID)
+	if err != nil || len(parts) != 1 || parts[0].Network != "5be95bfad46e1fa2" {
+		t.Fatalf("analysis participants %+v, %v", parts, err)
 	}
 	// Model sessions don't take part in the humans' counterbalancing.
 	h, _, err := db.CreateSession(ctx, e, storage.NewSession{})

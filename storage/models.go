@@ -27,11 +27,13 @@ func (db *DB) ModelWeights(ctx context.Context, digest string) ([]byte, error) {
 	return w, nil
 }
 
-// SaveModelWeights stores (or replaces) the weights of a configuration.
-func (db *DB) SaveModelWeights(ctx context.Context, digest string, configJSON, weights []byte) error {
-	_, err := db.Pool.Exec(ctx, `INSERT INTO observer_models (config_digest, config, weights) VALUES ($1, $2, $3)
-		ON CONFLICT (config_digest) DO UPDATE SET config = excluded.config, weights = excluded.weights, created_at = now()`,
-		digest, configJSON, weights)
+// SaveModelWeights stores (or replaces) the weights of a configuration,
+// named by their own digest.
+func (db *DB) SaveModelWeights(ctx context.Context, digest string, configJSON []byte, weightsDigest string, weights []byte) error {
+	_, err := db.Pool.Exec(ctx, `INSERT INTO observer_models (config_digest, config, weights_digest, weights) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (config_digest) DO UPDATE SET config = excluded.config, weights_digest = excluded.weights_digest,
+			weights = excluded.weights, created_at = now()`,
+		digest, configJSON, weightsDigest, weights)
 	if err != nil {
 		return fmt.Errorf("saving model weights: %w", err)
 	}

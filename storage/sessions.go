@@ -34,9 +34,11 @@ type NewSession struct {
 	// Preview marks a researcher trying the study: it is left out of
 	// counterbalancing, exports and results, and may run on a draft.
 	Preview bool
-	// Mechanism and ModelSeed describe a model participant.
-	Mechanism string
-	ModelSeed *int64
+	// Mechanism, ModelSeed and ModelNetwork (the weights digest)
+	// describe a model participant.
+	Mechanism    string
+	ModelSeed    *int64
+	ModelNetwork string
 }
 
 // Session is a stored session with its plan.
@@ -106,11 +108,11 @@ func (db *DB) CreateSession(ctx context.Context, e Experiment, ns NewSession) (S
 		}
 		return tx.QueryRow(ctx, `
 			INSERT INTO sessions (id, experiment_version_id, participant_kind, participant_ref, params,
-			                      condition, seed, plan, screen, token_hash, preview, model_mechanism, model_seed)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, nullif($12, ''), $13)
+			                      condition, seed, plan, screen, token_hash, preview, model_mechanism, model_seed, model_network)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, nullif($12, ''), $13, nullif($14, ''))
 			RETURNING created_at`,
 			s.ID, e.VersionID, ns.Kind, ns.ParticipantRef, params, arm, seed, plan, screen, tokenHash,
-			ns.Preview, ns.Mechanism, ns.ModelSeed,
+			ns.Preview, ns.Mechanism, ns.ModelSeed, ns.ModelNetwork,
 		).Scan(&s.CreatedAt)
 	})
 	if err != nil {

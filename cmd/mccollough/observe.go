@@ -8,36 +8,38 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/mccollough/mccollough/convnet"
+	"github.com/mccollough/mccollough/experiments"
 	"github.com/mccollough/mccollough/experiments/analysis"
 )
 
 func runObserve(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet("observe", "Run the machine observer (a small ConvNet with an adaptation layer) through an experiment's\n"+
-		"sessions, one model participant per seed (seeds alternate between the counterbalancing arms);\n"+
-		"its answers are stored beside the humans'. The pretrained network is kept in the database\n"+
-		"(or --model FILE) and trained on first use.", env)
+		"sessions: a population of --networks networks, each pretrained from its own seed, one model participant\n"+
+		"each (--seeds more sessions per network only resample the same network's answers). Session seeds\n"+
+		"alternate between the counterbalancing arms; the answers are stored beside the humans'. Every network\n"+
+		"is kept in the database (or --model-dir) once pretrained, and pretrained on first use.", env)
 	var db dbFlags
 	db.register(fs, env)
 	slug := fs.String("experiment", "", "experiment `slug` (required)")
-	mechanism := fs.String("mechanism", string(convnet.Decorrelation), "adaptation `mechanism`: decorrelation, suppression or none")
-	seeds := fs.Int("seeds", 10, "number of model participants (`n`)")
-	firstSeed := fs.Int64("first-seed", 1, "seed of the first model participant")
-	retrain := fs.Bool("retrain", false, "train the network again even if a trained one is stored")
-	modelFile := fs.String("model", "", "keep the trained network in this weights `file` instead of the database")
+	mechanism := fs.String("mechanism", string(experiments.Decorrelation), "adaptation `mechanism`: "+experiments.MechanismNames())
+	networks := fs.Int("networks", experiments.DefaultNetworks, "number of networks (`n`), each pretrained from its own seed: one observer each")
+	firstNetwork := fs.Int64("first-network", 1, "pretraining seed of the first network")
+	seeds := fs.Int("seeds", 1, "model participants (sessions) per network (`n`): their plans and sampled answers differ, the observer does not")
+	firstSeed := fs.Int64("first-seed", 1, "seed of the first session (the others follow consecutively)")
+	retrain := fs.Bool("retrain", false, "pretrain the networks again even if they are stored")
+	modelDir := fs.String("model-dir", "", "keep the pretrained networks in this `folder` (seed-N.bin) instead of the database")
 	trainSteps := fs.Int("train-steps", 0, "pretraining `steps` (0: the reference 1,500 of 32 images)")
 	queue := fs.Bool("queue", false, "only queue the runs for the workers of 'serve' and exit")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
-	switch {
+	pop := experiments.Population{Networks: *networks, FirstNetwork: *firstNetwork, Seeds: *seeds, FirstSeed: *firstSeed}
+	params := experiments.AdaptParams{Mechanism: experiments.Mechanism(*mechanism)}.WithDefaults()
+	switch errs := append(params.Validate(), pop.Validate()...); {
 	case *slug == "":
 		return usageError{"--experiment is required"}
-	case *seeds < 1 || *seeds > 1000:
-		return usageError{"--seeds must be from 1 to 1000"}
-	}
-	mech := convnet.Mechanism(*mechanism)
-	if err := (convnet.AdaptParams{Mechanism: mech}).WithDefaults().Validate(); err != nil {
-		return usageError{strings.TrimPrefix(err.Error(), "convnet: ")}
+	case len(errs) > 0:
+		return usageError{"--" + strings.ReplaceAll(errs[0].Field, "_", "-") + " " + errs[0].Message}
 	}
 	cfg := convnet.DefaultTrainConfig()
 	if *trainSteps > 0 {
@@ -52,12 +54,9 @@ func runObserve(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	seedList := make([]int64, *seeds)
-	for i := range seedList {
-		seedList[i] = *firstSeed + int64(i)
-	}
+	runs := pop.Runs()
 	if *queue {
-		ids, err := d.EnqueueObserverRuns(ctx, e.ID, string(mech), seedList, nil)
+		ids, err := d.EnqueueObserverRuns(ctx, e.ID, string(params.Mechanism), runs, nil)
 		if err != nil {
 			return err
 		}
@@ -65,24 +64,28 @@ func runObserve(ctx context.Context, env *environment, args []string) error {
 		return nil
 	}
 
-	model, err := loadModel(ctx, d.DB, cfg, *modelFile, *retrain, convnet.ProgressBar(env.stderr, cfg.Steps))
+	netSeeds := make([]int64, pop.Networks)
+	for k := range netSeeds {
+		netSeeds[k] = pop.FirstNetwork + int64(k)
+	}
+	nets, err := loadNetworks(ctx, d.DB, cfg, netSeeds, *modelDir, *retrain, env.stderr)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stderr, "observer %s: tint accuracy %.1f%%, pattern accuracy %.1f%% on held-out images\n",
-		model.Digest(), 100*model.Metrics.TintAccuracy, 100*model.Metrics.PatternAccuracy)
-	bar := progressbar.NewOptions(len(seedList), progressbar.OptionSetWriter(env.stderr),
-		progressbar.OptionSetDescription("observer sessions ("+string(mech)+")"), progressbar.OptionShowCount(),
+	bar := progressbar.NewOptions(len(runs), progressbar.OptionSetWriter(env.stderr),
+		progressbar.OptionSetDescription("observer sessions ("+string(params.Mechanism)+")"), progressbar.OptionShowCount(),
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(env.stderr) }))
-	for _, seed := range seedList {
-		sessionID, m, err := runObserver(ctx, d.DB, model, e, mech, seed, nil)
+	for _, run := range runs {
+		model := nets[run.Network-pop.FirstNetwork]
+		sessionID, m, err := runObserver(ctx, d.DB, model, e, params.Mechanism, run.Seed, nil)
 		if err != nil {
-			return fmt.Errorf("seed %d: %w", seed, err)
+			return fmt.Errorf("network %d, seed %d: %w", run.Network, run.Seed, err)
 		}
 		_ = bar.Add(1)
-		fmt.Fprintf(env.stdout, "seed %d: session %s (arm %d, %d trials, %.1f s)\n", seed, sessionID, m.Arm, m.Trials, m.Seconds)
+		fmt.Fprintf(env.stdout, "network %d (%s), seed %d: session %s (arm %d, %d trials, %.1f s)\n",
+			run.Network, model.Digest(), run.Seed, sessionID, m.Arm, m.Trials, m.Seconds)
 	}
-	return printModelEffect(ctx, env, d, e.ID, string(mech))
+	return printModelEffect(ctx, env, d, e.ID, string(params.Mechanism))
 }
 
 // printModelEffect reports the contingent effect of the stored model
