@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -86,30 +87,24 @@ type report struct {
 	missing      int
 	extra        int
 	duplicates   int
-	// The window is when every participant was answering: from the last
-	// session created to the first participant's last answer. Its PUT rate
-	// is the saturated rate, free of the ramp-up (a burst of session
-	// creations) and of the tail (the last participants alone).
-	windowStart, windowEnd time.Time
 }
 
 func (r *report) failed() bool {
 	return r.errors > 0 || (r.verified && (r.missing > 0 || r.extra > 0 || r.duplicates > 0))
 }
 
-// windowPuts counts the PUTs acknowledged inside the saturated window;
-// d is 0 when there was no such window (a participant finished before the
-// last one started).
-func (r *report) windowPuts() (n int, d time.Duration) {
-	if r.windowStart.IsZero() || !r.windowEnd.After(r.windowStart) {
+// steadyRate is the PUT rate over the middle 80% of the answers (from the
+// 10th to the 90th percentile of their acknowledgement times): the
+// saturated rate, free of the ramp-up (a burst of session creations) and of
+// the tail (the last participants alone).
+func (r *report) steadyRate() (n int, d time.Duration) {
+	if len(r.putDone) < 10 {
 		return 0, 0
 	}
-	for _, t := range r.putDone {
-		if !t.Before(r.windowStart) && !t.After(r.windowEnd) {
-			n++
-		}
-	}
-	return n, r.windowEnd.Sub(r.windowStart)
+	done := slices.Clone(r.putDone)
+	slices.SortFunc(done, time.Time.Compare)
+	first, last := len(done)/10, len(done)*9/10
+	return last - first, done[last].Sub(done[first])
 }
 
 func (r *report) print(w io.Writer) {
@@ -122,9 +117,8 @@ func (r *report) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "participants %d, trial PUTs %d in %s: %.0f PUT/s\n", r.sessions, r.puts, r.elapsed.Round(time.Millisecond),
 		float64(r.puts)/r.elapsed.Seconds())
-	if n, d := r.windowPuts(); d > 0 {
-		fmt.Fprintf(w, "saturated window (all participants answering) %s: %d PUTs: %.0f PUT/s\n",
-			d.Round(time.Millisecond), n, float64(n)/d.Seconds())
+	if n, d := r.steadyRate(); d > 0 {
+		fmt.Fprintf(w, "steady (middle 80%% of the answers, %s): %.0f PUT/s\n", d.Round(time.Millisecond), float64(n)/d.Seconds())
 	}
 	fmt.Fprintf(w, "PUT latency p50 %s  p95 %s  p99 %s  max %s\n", q(0.50), q(0.95), q(0.99), q(1))
 	fmt.Fprintf(w, "completed sessions %d, errors %d, retried attempts %d\n", r.completed, r.errors, r.retried)
@@ -170,11 +164,6 @@ func run(ctx context.Context, cfg config) (*report, error) {
 				fmt.Fprintf(os.Stderr, "participant %d: creating a session: %d %v %s\n", p, status, err, resp)
 				return
 			}
-			mu.Lock()
-			if now := time.Now(); now.After(rep.windowStart) {
-				rep.windowStart = now
-			}
-			mu.Unlock()
 			acked := map[int]bool{}
 			trials := s.Plan.Trials
 			if cfg.maxTrials > 0 && len(trials) > cfg.maxTrials {
@@ -222,11 +211,6 @@ func run(ctx context.Context, cfg config) (*report, error) {
 				rep.putDone = append(rep.putDone, time.Now())
 				mu.Unlock()
 			}
-			mu.Lock()
-			if now := time.Now(); rep.windowEnd.IsZero() || now.Before(rep.windowEnd) {
-				rep.windowEnd = now
-			}
-			mu.Unlock()
 			if all && cfg.maxTrials == 0 {
 				status, _, _, err := lb.do(ctx, client, cfg.retries, &retried, http.MethodPost, "/api/v1/sessions/"+s.ID+"/complete", s.Token, "")
 				if err == nil && status == http.StatusOK {

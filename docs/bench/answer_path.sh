@@ -67,8 +67,8 @@ for run in $(seq "$runs"); do
   "$bindir/pgbench" -n -c 32 -j 2 -T 20 -f "$dir/insert.sql" "$url" | tee "$dir/pgbench-$run.txt"
   echo "pgbench: PostgreSQL CPU $(echo "$(pg_cpu) - $p0" | bc) s"
   overall=$(sed -n 's/^participants.*: \([0-9]*\) PUT\/s$/\1/p' "$dir/loadtest-$run.txt")
-  saturated=$(sed -n 's/^saturated window.*: \([0-9]*\) PUT\/s$/\1/p' "$dir/loadtest-$run.txt")
+  saturated=$(sed -n 's/^steady .*: \([0-9]*\) PUT\/s$/\1/p' "$dir/loadtest-$run.txt")
   tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$dir/pgbench-$run.txt")
-  echo "RESULT run $run: trial PUTs saturated $saturated/s (overall $overall/s) vs pgbench $tps inserts/s:" \
+  echo "RESULT run $run: trial PUTs steady $saturated/s (overall $overall/s) vs pgbench $tps inserts/s:" \
     "$(echo "scale=2; $saturated / $tps" | bc)x (overall $(echo "scale=2; $overall / $tps" | bc)x)"
 done
