@@ -72,7 +72,7 @@ func TestObserveStoresModelParticipants(t *testing.T) {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	// Both seeds ran the one pretrained network: statistics count it once.
-	if !strings.Contains(r.stdout, "decorrelation (n = 1 network, 2 sessions): contingent effect") {
+	if !strings.Contains(r.stdout, "decorrelation (n = 2 networks, 2 sessions): contingent effect") {
 		t.Fatalf("no effect summary:\n%s", r.stdout)
 	}
 	for _, seed := range []int{1, 2} { // a bar per network, each loaded, not trained
