@@ -45,38 +45,40 @@ func DefaultTints() []float64 { return []float64{-12, -8, -4, -2, 0, 2, 4, 8, 12
 // DefaultSteps are the staircase step sizes in a*.
 func DefaultSteps() []float64 { return []float64{8, 4, 2, 1} }
 
-// DefaultConsent is the consent text used when a definition has none. It
-// says what ethics boards and the seed post insist on: the effect can last
-// days, and how to undo it (the reversal, when the experiment offers one).
-func DefaultConsent(reversal bool) string {
-	undo := "It fades by itself, faster if you look at ordinary black-and-white stripes, and it can be undone by looking at the same patterns with the colours swapped; the researchers can show you how."
-	if reversal {
-		undo = "At the end you will be offered a short \"reversal\" exercise, the same patterns with the colours swapped, which undoes it."
-	}
-	return `## Consent
-
-In this study you will look at striped patterns, some of them coloured, for a few minutes, and answer whether black-and-white patterns look slightly reddish or slightly greenish.
-
-**Please note:** looking at the coloured patterns can make black-and-white stripes look faintly coloured afterwards (the McCollough effect). This is harmless, but it **can last for hours or days**, occasionally longer. ` + undo + `
-
-Participation is voluntary, you may stop at any time, and no personal information beyond your answers and basic screen properties is recorded.
-
-By continuing you confirm that you are at least 18 years old, have normal or corrected-to-normal colour vision, and agree to take part.`
+// DefaultConsent is the consent text, in lang, used when a definition has
+// none. It says what ethics boards and the seed post insist on: the effect
+// can last days, and how to undo it (the reversal, when the experiment
+// offers one).
+func DefaultConsent(lang string, reversal bool) string {
+	return defaultMarkdown(lang, "consent_md", reversal)
 }
 
-// DefaultDebrief is the closing text used when a definition has none.
-func DefaultDebrief(reversal bool) string {
-	undo := "If it bothers you, look at the same patterns with the colours swapped for a few minutes, which cancels it, or contact the researchers."
-	if reversal {
-		undo = "The short **reversal** exercise offered below shows the same patterns with the colours swapped, which cancels it."
+// DefaultDebrief is the closing text, in lang, used when a definition has
+// none. Who to contact is shown beside it (Contact), not written into it.
+func DefaultDebrief(lang string, reversal bool) string {
+	return defaultMarkdown(lang, "debrief_md", reversal)
+}
+
+// isBuiltinText reports whether md is the built-in consent_md or
+// debrief_md (key) of some language.
+func isBuiltinText(key, md string) bool {
+	for _, lang := range Languages() {
+		for _, reversal := range []bool{false, true} {
+			if md == defaultMarkdown(lang, key, reversal) {
+				return true
+			}
+		}
 	}
-	return `## Thank you!
+	return false
+}
 
-You have just experienced the **McCollough effect**: after minutes of coloured stripes of two kinds, black-and-white stripes of each kind look faintly tinted in the complementary colour. Your brain adapted to a correlation between colour and pattern: low-level perception is retrained all the time.
-
-The effect **may last for days**. It fades faster if you look at black-and-white stripes, and it can be undone. ` + undo + `
-
-If you have questions about this study, please contact the researchers.`
+func defaultMarkdown(lang, key string, reversal bool) string {
+	t := Definition{Language: lang}.Texts()
+	undo := t.Get(key + ".undo")
+	if reversal {
+		undo = t.Get(key + ".undo_reversal")
+	}
+	return t.Get(key, "undo", undo)
 }
 
 // withDefaults fills the classic colours where none are given.
@@ -134,11 +136,18 @@ func (d Definition) WithDefaults() Definition {
 	}
 	d.Screening = d.Screening.withDefaults()
 	d.Practice = d.Practice.withDefaults()
-	if d.ConsentMD == "" {
-		d.ConsentMD = DefaultConsent(d.Phases.Reversal)
+	d.Exclusions = d.Exclusions.withDefaults()
+	if d.Language == "" {
+		d.Language = DefaultLanguage
 	}
-	if d.DebriefMD == "" {
-		d.DebriefMD = DefaultDebrief(d.Phases.Reversal)
+	// A built-in text (of any language, with or without the reversal)
+	// follows the definition's language and reversal; a researcher's own
+	// text stays as written.
+	if d.ConsentMD == "" || isBuiltinText("consent_md", d.ConsentMD) {
+		d.ConsentMD = DefaultConsent(d.Language, d.Phases.Reversal)
+	}
+	if d.DebriefMD == "" || isBuiltinText("debrief_md", d.DebriefMD) {
+		d.DebriefMD = DefaultDebrief(d.Language, d.Phases.Reversal)
 	}
 	return d
 }

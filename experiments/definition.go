@@ -55,6 +55,8 @@ type Definition struct {
 	// Practice is a short block of strongly tinted patterns with feedback
 	// before the first test; never analysed. Absent (or 0 trials): none.
 	Practice *Practice `json:"practice,omitempty"`
+	// Exclusions are the rules that leave a session out of the results.
+	Exclusions *Exclusions `json:"exclusions,omitempty"`
 
 	ConsentMD      string `json:"consent_md"`
 	DebriefMD      string `json:"debrief_md"`
@@ -62,6 +64,19 @@ type Definition struct {
 	// CompletionURL is where a finished participant is sent; "{code}" is
 	// replaced by their completion code.
 	CompletionURL string `json:"completion_url,omitempty"`
+	// Language is the participant's language (BCP 47, default "en"); its
+	// built-in texts (see Texts) are used unless TextOverrides replaces them.
+	Language      string            `json:"language,omitempty"`
+	TextOverrides map[string]string `json:"texts,omitempty"`
+	// Contact is who participants can write to; shown on the consent,
+	// debrief, withdrawn and error pages.
+	Contact *Contact `json:"contact,omitempty"`
+}
+
+// Contact is the researchers' contact for participants.
+type Contact struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
 }
 
 // Pair is the two induction patterns: A and B.

@@ -15,6 +15,8 @@ func TestDecodeResponse(t *testing.T) {
 		{"red", `{"response":"red","tint":-4,"rt_ms":512.5,"onset_ms":10,"intended_ms":1000,"measured_ms":1001.2,"frames":60,"dropped_frames":1}`,
 			Response{Tint: -4, Response: Red, TrialResult: TrialResult{RTMS: 512.5, OnsetMS: 10, IntendedMS: 1000, MeasuredMS: 1001.2, Frames: 60, DroppedFrames: 1}}, nil},
 		{"green at zero", `{"response":"green","tint":0}`, Response{Response: Green}, nil},
+		{"touched", `{"response":"green","tint":0,"input":"touch"}`, Response{Response: Green, Input: InputTouch}, nil},
+		{"unknown input", `{"response":"green","tint":0,"input":"voice"}`, Response{}, []string{"input"}},
 		{"setting", `{"response":-2.5}`, Response{Tint: -2.5, Setting: ptr(-2.5)}, nil},
 		{"missing response", `{"tint":1}`, Response{}, []string{"response"}},
 		{"null response", `{"response":null,"tint":1}`, Response{}, []string{"response"}},
@@ -41,7 +43,7 @@ func TestDecodeResponse(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Response != tt.want.Response || got.Tint != tt.want.Tint || got.TrialResult != tt.want.TrialResult ||
+			if got.Response != tt.want.Response || got.Tint != tt.want.Tint || got.TrialResult != tt.want.TrialResult || got.Input != tt.want.Input ||
 				(got.Setting == nil) != (tt.want.Setting == nil) || (got.Setting != nil && *got.Setting != *tt.want.Setting) {
 				t.Errorf("got %+v, want %+v", got, tt.want)
 			}

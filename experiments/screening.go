@@ -43,6 +43,15 @@ const (
 // On reports whether the screening runs.
 func (s *Screening) On() bool { return s == nil || s.Enabled == nil || *s.Enabled }
 
+// Passmark is how many screening trials must be answered right to pass;
+// 0 when the screening is off.
+func (s *Screening) Passmark() int {
+	if !s.On() {
+		return 0
+	}
+	return s.withDefaults().MinCorrect
+}
+
 // withDefaults fills absent fields (only for an enabled screening).
 func (s *Screening) withDefaults() *Screening {
 	out := Screening{}
@@ -144,6 +153,10 @@ func (s *Screening) ScreenDevice(info ScreenInfo) string {
 	return ""
 }
 
+// ScreeningPickRight reports whether a screening answer (the position of
+// the patch picked) is the tinted patch, target.
+func ScreeningPickRight(target int, pick float64) bool { return math.Round(pick) == float64(target) }
+
 // ScoreScreening counts the screening trials answered right (the chosen
 // patch, a response's Setting, is the tinted one) and decides: passed, or
 // the reason. Unanswered trials count as wrong.
@@ -158,7 +171,7 @@ func ScoreScreening(p Plan, stored []Response, minCorrect int) (correct int, pas
 		if t.Method != MethodScreening || t.Target == nil {
 			continue
 		}
-		if a, ok := answer[t.Index]; ok && math.Round(a) == float64(*t.Target) {
+		if a, ok := answer[t.Index]; ok && ScreeningPickRight(*t.Target, a) {
 			correct++
 		}
 	}

@@ -35,6 +35,21 @@ type ScreenInfo struct {
 	PxPerCM          float64   `json:"px_per_cm,omitempty"`
 	// Pointer is the CSS media feature: "fine" (mouse) or "coarse" (touch only).
 	Pointer string `json:"pointer,omitempty"`
+	// ScreenSize is the whole screen's size in CSS pixels (screen.width
+	// and screen.height).
+	ScreenSize *Viewport `json:"screen_size,omitempty"`
+}
+
+// Device is the coarse browser and operating system a session ran on,
+// derived from the User-Agent header when the session is created. The
+// header itself is never stored: families and a major version describe a
+// setup without helping to single anyone out.
+type Device struct {
+	Browser        string `json:"browser,omitempty"`         // e.g. "Chrome", "Firefox", "Safari"
+	BrowserVersion int    `json:"browser_version,omitempty"` // the major version
+	OS             string `json:"os,omitempty"`              // e.g. "Windows", "MacOS", "Android"
+	// Type is the device type: "Desktop", "Mobile", "Tablet", "TV" or "Bot".
+	Type string `json:"type,omitempty"`
 }
 
 // Viewport is the browser window's inner size in CSS pixels.
@@ -55,12 +70,18 @@ func (s ScreenInfo) Validate() stimuli.FieldErrors {
 	if !finite(s.DevicePixelRatio) || s.DevicePixelRatio < 0 || s.DevicePixelRatio > 16 {
 		errs.Add("device_pixel_ratio", "must be between 0 and 16")
 	}
-	if v := s.Viewport; v != nil {
-		if v.Width < 0 || v.Width > 100000 {
-			errs.Add("viewport.width", "must be between 0 and 100000")
+	for _, v := range []struct {
+		name string
+		size *Viewport
+	}{{"viewport", s.Viewport}, {"screen_size", s.ScreenSize}} {
+		if v.size == nil {
+			continue
 		}
-		if v.Height < 0 || v.Height > 100000 {
-			errs.Add("viewport.height", "must be between 0 and 100000")
+		if v.size.Width < 0 || v.size.Width > 100000 {
+			errs.Add(v.name+".width", "must be between 0 and 100000")
+		}
+		if v.size.Height < 0 || v.size.Height > 100000 {
+			errs.Add(v.name+".height", "must be between 0 and 100000")
 		}
 	}
 	if !finite(s.PxPerCM) || s.PxPerCM < 0 || s.PxPerCM > 10000 {

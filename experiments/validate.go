@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/mail"
 	"net/url"
 	"regexp"
 	"strings"
@@ -90,9 +91,24 @@ func (d Definition) Validate() stimuli.FieldErrors {
 	if d.Practice != nil {
 		errs = append(errs, d.Practice.validate(d.Colors.NeutralL, d.Test).Prefixed("practice")...)
 	}
+	if d.Exclusions != nil {
+		errs = append(errs, d.Exclusions.validate().Prefixed("exclusions")...)
+	}
 	validateMarkdown(&errs, "consent_md", d.ConsentMD, true)
 	validateMarkdown(&errs, "debrief_md", d.DebriefMD, true)
 	validateMarkdown(&errs, "instructions_md", d.InstructionsMD, false)
+	validateLanguage(&errs, d.Language, d.TextOverrides)
+	if _, builtin := catalogues[baseLanguage(d.Language)]; !builtin && baseLanguage(d.Language) != "" {
+		if isBuiltinText("consent_md", d.ConsentMD) {
+			errs.Add("consent_md", "must be written in %s: there is no built-in consent in that language", d.Language)
+		}
+		if isBuiltinText("debrief_md", d.DebriefMD) {
+			errs.Add("debrief_md", "must be written in %s: there is no built-in debrief in that language", d.Language)
+		}
+	}
+	if d.Contact != nil {
+		errs = append(errs, d.Contact.validate().Prefixed("contact")...)
+	}
 	if d.CompletionURL != "" {
 		if msg := checkCompletionURL(d.CompletionURL); msg != "" {
 			errs.Add("completion_url", "%s", msg)
@@ -109,6 +125,22 @@ func (d Definition) Validate() stimuli.FieldErrors {
 // IsSlug reports whether s could be an experiment's slug (lookups of
 // anything else are NotFound without asking the database).
 func IsSlug(s string) bool { return slugRE.MatchString(s) }
+
+// validate checks the contact: a name, and one plain email address.
+func (c Contact) validate() stimuli.FieldErrors {
+	var errs stimuli.FieldErrors
+	name := strings.TrimSpace(c.Name)
+	switch {
+	case name == "":
+		errs.Add("name", "is required (who participants can write to)")
+	case utf8.RuneCountInString(c.Name) > MaxNameRunes:
+		errs.Add("name", "must be at most %d characters", MaxNameRunes)
+	}
+	if a, err := mail.ParseAddress(c.Email); err != nil || a.Address != c.Email || len(c.Email) > 254 {
+		errs.Add("email", "must be a plain email address like lab@example.org")
+	}
+	return errs
+}
 
 func (c Colors) validate() stimuli.FieldErrors {
 	var errs stimuli.FieldErrors

@@ -405,7 +405,7 @@ func TestBrowserResearcherPreview(t *testing.T) {
 	start := time.Now()
 	p.run(90*time.Second, nil)
 	t.Logf("preview with a 60 s induction completed in %v; states %v", time.Since(start).Round(time.Millisecond), p.states)
-	wantText(t, bar, "Preview", "not stored as data")
+	wantText(t, bar, "Preview", "stored as a preview session")
 	if skipped["respond"] != 1 || skipped["induction"] != 1 {
 		t.Fatalf("skips %v", skipped)
 	}

@@ -7,38 +7,14 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/mccollough/mccollough/experiments"
+	"github.com/mccollough/mccollough/experiments/analysis"
 	"github.com/mccollough/mccollough/storage"
 )
 
-// exportCSV serves GET /api/v1/experiments/{slug}/export.csv?kind=&status=:
-// every trial in long format, streamed from PostgreSQL.
-func (s *Server) exportCSV(c echo.Context) error {
-	r, _ := currentResearcher(c)
-	ctx := c.Request().Context()
-	e, err := s.db.OwnedExperiment(ctx, r.ID, c.Param("slug"))
-	if err != nil {
-		return err
-	}
-	f := storage.ExportFilter{Kind: c.QueryParam("kind"), Status: c.QueryParam("status")}
-	if errs := f.Validate(); len(errs) > 0 {
-		return asBadRequest(experiments.InvalidFields(errs))
-	}
-	download(c, e.Slug+"_trials.csv", csvType)
+// csvHeaders starts a CSV download named <slug>_<what>.csv.
+func csvHeaders(c echo.Context, slug, what string) {
+	download(c, slug+"_"+what+".csv", csvType)
 	c.Response().WriteHeader(http.StatusOK)
-	return s.db.ExportCSV(ctx, e.ID, f, c.Response())
-}
-
-// codebookCSV serves GET /api/v1/experiments/{slug}/codebook.csv: what
-// each export column means, its type and unit.
-func (s *Server) codebookCSV(c echo.Context) error {
-	r, _ := currentResearcher(c)
-	e, err := s.db.OwnedExperiment(c.Request().Context(), r.ID, c.Param("slug"))
-	if err != nil {
-		return err
-	}
-	download(c, e.Slug+"_codebook.csv", csvType)
-	c.Response().WriteHeader(http.StatusOK)
-	return storage.WriteCodebook(c.Response())
 }
 
 const csvType = "text/csv; charset=utf-8"
@@ -53,4 +29,66 @@ func download(c echo.Context, filename, contentType string) {
 	}
 	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s"`, filename))
 	h.Set("Cache-Control", "no-store")
+}
+
+// exportCSV serves GET /api/v1/experiments/{slug}/export.csv?kind=&status=:
+// every trial in long format, streamed from PostgreSQL.
+func (s *Server) exportCSV(c echo.Context) error {
+	r, _ := currentResearcher(c)
+	ctx := c.Request().Context()
+	e, err := s.db.OwnedExperiment(ctx, r.ID, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	f := storage.ExportFilter{Kind: c.QueryParam("kind"), Status: c.QueryParam("status")}
+	if errs := f.Validate(); len(errs) > 0 {
+		return asBadRequest(experiments.InvalidFields(errs))
+	}
+	csvHeaders(c, e.Slug, "trials")
+	return s.db.ExportCSV(ctx, e.ID, f, c.Response())
+}
+
+// sessionsCSV serves GET /api/v1/experiments/{slug}/sessions.csv?kind=&status=:
+// one row per session with the facts to exclude by and its flags.
+func (s *Server) sessionsCSV(c echo.Context) error {
+	r, _ := currentResearcher(c)
+	ctx := c.Request().Context()
+	e, err := s.db.OwnedExperiment(ctx, r.ID, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	f := storage.ExportFilter{Kind: c.QueryParam("kind"), Status: c.QueryParam("status")}
+	if errs := f.Validate(); len(errs) > 0 {
+		return asBadRequest(experiments.InvalidFields(errs))
+	}
+	csvHeaders(c, e.Slug, "sessions")
+	return s.db.WriteSessionsCSV(ctx, e.ID, storage.SessionFilter{Kind: f.Kind, Status: f.Status}, c.Response())
+}
+
+// codebooks are the tables codebook.csv?for= documents.
+var codebooks = map[string]func() []experiments.Variable{
+	"trials":   storage.ExportVariables,
+	"sessions": storage.SessionVariables,
+	"summary":  func() []experiments.Variable { return analysis.SummaryVariables },
+}
+
+// codebookCSV serves GET /api/v1/experiments/{slug}/codebook.csv?for=trials|sessions|summary
+// (trials by default): every column of that CSV, its type, unit, meaning
+// and coded values.
+func (s *Server) codebookCSV(c echo.Context) error {
+	table := c.QueryParam("for")
+	if table == "" {
+		table = "trials"
+	}
+	vars, ok := codebooks[table]
+	if !ok {
+		return asBadRequest(experiments.InvalidFields(experiments.FieldErrors{{Field: "for", Message: "must be trials, sessions or summary"}}))
+	}
+	r, _ := currentResearcher(c)
+	e, err := s.db.OwnedExperiment(c.Request().Context(), r.ID, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	csvHeaders(c, e.Slug, "codebook_"+table)
+	return storage.WriteCodebook(c.Response(), vars())
 }

@@ -27,7 +27,7 @@ func TestPreviewPageOnlyForItsOwner(t *testing.T) {
 	rec := ada.get("/s/pv/preview")
 	wantStatus(t, rec, http.StatusOK)
 	page := rec.Body.String()
-	for _, want := range []string{"not stored as data", `id="skip"`, `"preview":true`, `type="module" src="` + static.URL("runner/main.js") + `"`,
+	for _, want := range []string{"stored as a preview session", `id="skip"`, `"preview":true`, `type="module" src="` + static.URL("runner/main.js") + `"`,
 		`"screen":{"min_width":800,"min_height":600,"desktop_only":false}`, `id="withdraw"`, `<dialog id="withdraw-dialog"`} {
 		if !strings.Contains(page, want) {
 			t.Fatalf("preview page lacks %q:\n%s", want, page)

@@ -58,6 +58,7 @@ func (s *Server) createSession(c echo.Context) error {
 		ParticipantRef: experiments.ParticipantRef(req.Params),
 		Params:         req.Params,
 		Screen:         req.Screen,
+		Device:         deviceOf(c.Request().UserAgent()),
 	})
 	if err != nil {
 		return err

@@ -8,6 +8,8 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/yuin/goldmark"
@@ -48,6 +50,10 @@ type studyBoot struct {
 	Screen *screenRule `json:"screen,omitempty"`
 	// Preview: a researcher's preview (/s/{slug}/preview).
 	Preview bool `json:"preview,omitempty"`
+	// Lang and Texts are the study's language and the runner's messages in
+	// it (keys "runner.…", with plural forms for Intl.PluralRules).
+	Lang  string            `json:"lang"`
+	Texts map[string]string `json:"texts"`
 }
 
 type screenRule struct {
@@ -81,7 +87,8 @@ func (s *Server) previewPage(c echo.Context) error {
 
 func studyView(e storage.Experiment, preview bool) templates.StudyView {
 	d := e.Definition
-	boot := studyBoot{Slug: e.Slug, SizePx: d.SizePx, Preview: preview}
+	t := d.Texts()
+	boot := studyBoot{Slug: e.Slug, SizePx: d.SizePx, Preview: preview, Lang: t.Lang(), Texts: t.Runner()}
 	if sc := d.Screening; sc != nil && sc.On() {
 		boot.Screen = &screenRule{DesktopOnly: sc.DesktopOnly}
 		if v := sc.MinViewport; v != nil {
@@ -89,12 +96,14 @@ func studyView(e storage.Experiment, preview bool) templates.StudyView {
 		}
 	}
 	return templates.StudyView{
+		T:           t,
+		Contact:     d.Contact,
 		ConsentHTML: markdownHTML(d.ConsentMD),
 		Reversal:    d.Phases.Reversal,
 		Minutes:     estimateMinutes(d),
 		Boot:        boot,
 		Preview:     preview,
-		Notice:      d.ConsentMD != experiments.DefaultConsent(d.Phases.Reversal),
+		Notice:      d.ConsentMD != experiments.DefaultConsent(d.Language, d.Phases.Reversal),
 	}
 }
 
@@ -104,7 +113,7 @@ func (s *Server) studyError(c echo.Context, err error) error {
 	var de *experiments.Error
 	if errors.As(err, &de) && de.Code == experiments.NotFound {
 		c.Response().Status = http.StatusNotFound
-		return render(c, templates.StudyUnavailable())
+		return render(c, templates.StudyUnavailable(experiments.TextsFor(c.Request().Header.Get("Accept-Language"))))
 	}
 	return err
 }
@@ -117,7 +126,7 @@ func (s *Server) unsupportedPage(c echo.Context) error {
 	if r.URL.RawQuery != "" {
 		link += "?" + r.URL.RawQuery
 	}
-	return render(c, templates.UnsupportedBrowser(link))
+	return render(c, templates.UnsupportedBrowser(experiments.TextsFor(r.Header.Get("Accept-Language")), link))
 }
 
 // stepFragment serves GET /s/{slug}/sessions/{id}/steps/{step}: the HTML of
@@ -138,9 +147,10 @@ func (s *Server) stepFragment(c echo.Context) error {
 	}
 	step := sess.Plan.Steps[n]
 	d := sess.Definition
+	t := d.Texts()
 	switch step.Kind {
 	case experiments.StepInstructions:
-		v := templates.InstructionsView{Method: string(d.Test.Method), Parts: parts(sess.Plan)}
+		v := templates.InstructionsView{T: t, Method: string(d.Test.Method), Parts: parts(t, sess.Plan)}
 		if d.InstructionsMD != "" {
 			v.InstructionsHTML = markdownHTML(d.InstructionsMD)
 		}
@@ -148,13 +158,14 @@ func (s *Server) stepFragment(c echo.Context) error {
 	case experiments.StepTest:
 		part, count := partNumber(sess.Plan, n)
 		return render(c, templates.TestBlock(templates.TestView{
-			Part: part, Parts: count, Method: string(step.Method), Count: step.TrialCount,
+			T: t, Part: part, Parts: count, Method: string(step.Method), Count: step.TrialCount,
 			Data: testData(sess, plan, step),
 		}))
 	case experiments.StepInduction:
 		return render(c, templates.Induction(templates.InductionView{
+			T:        t,
 			Reversal: step.Phase == experiments.PhaseReversal,
-			Duration: describeDuration(step.Induction.DurationMS),
+			Duration: describeDuration(t, step.Induction.DurationMS),
 			Data: inductionData{Step: n, Phase: string(step.Phase), SizePx: sess.Plan.SizePx,
 				RestartAfterMS: int(math.Round(d.Induction.MaxGap() * 1000)), Schedule: step.Induction,
 				StimulusURLs: plan.Steps[n].StimulusURLs},
@@ -165,12 +176,12 @@ func (s *Server) stepFragment(c echo.Context) error {
 		if len(data.Trials) > 0 {
 			patches = data.Trials[0].Patches
 		}
-		return render(c, templates.Screening(templates.ScreeningView{Count: step.TrialCount, Patches: patches, Data: data}))
+		return render(c, templates.Screening(templates.ScreeningView{T: t, Count: step.TrialCount, Patches: patches, Data: data}))
 	case experiments.StepDebrief:
-		v := templates.DebriefView{DebriefHTML: markdownHTML(d.DebriefMD)}
+		v := templates.DebriefView{T: t, Contact: d.Contact, DebriefHTML: markdownHTML(d.DebriefMD)}
 		for _, st := range sess.Plan.Steps {
 			if st.Kind == experiments.StepInduction && st.Phase == experiments.PhaseReversal {
-				v.Reversal = describeDuration(st.Induction.DurationMS)
+				v.Reversal = describeDuration(t, st.Induction.DurationMS)
 			}
 		}
 		return render(c, templates.Debrief(v))
@@ -193,11 +204,11 @@ func (s *Server) finishedFragment(c echo.Context) error {
 	if st.Status != experiments.StatusComplete || st.CompletionCode == "" {
 		return experiments.Errorf(experiments.Conflict, "the session is not complete yet")
 	}
-	v := templates.FinishedView{Code: st.CompletionCode, RedirectURL: sess.Definition.CompletionRedirect(st.CompletionCode)}
+	v := templates.FinishedView{T: sess.Definition.Texts(), Code: st.CompletionCode, RedirectURL: sess.Definition.CompletionRedirect(st.CompletionCode)}
 	if st.CompletedAt != nil {
 		if f, ok := sess.Plan.PendingFollowup(st.Stored, *st.CompletedAt, s.now()); ok {
 			v.Followup, v.FollowupReady = true, f.Ready
-			v.FollowupFrom = f.From.UTC().Format("Monday 2 January 2006, 15:04 UTC")
+			v.FollowupFrom = followupDate(sess.Definition.Language, f.From)
 		}
 	}
 	return render(c, templates.Finished(v))
@@ -214,7 +225,7 @@ func (s *Server) endedFragment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := templates.EndedView{Reason: st.StatusReason, SessionID: sess.ID}
+	v := templates.EndedView{T: sess.Definition.Texts(), Contact: sess.Definition.Contact, Reason: st.StatusReason, SessionID: sess.ID}
 	switch st.Status {
 	case experiments.StatusWithdrawn:
 		v.Reason = experiments.StatusWithdrawn
@@ -283,15 +294,15 @@ type inductionData struct {
 }
 
 // parts lists the required test and induction steps for the instructions.
-func parts(p experiments.Plan) []templates.Part {
+func parts(t experiments.Texts, p experiments.Plan) []templates.Part {
 	var out []templates.Part
 	for _, s := range p.Steps {
 		switch {
 		case s.Optional:
 		case s.Kind == experiments.StepInduction:
-			out = append(out, templates.Part{Kind: "induction", Label: describeDuration(s.Induction.DurationMS)})
+			out = append(out, templates.Part{Kind: "induction", Label: describeDuration(t, s.Induction.DurationMS)})
 		case s.Kind == experiments.StepTest:
-			out = append(out, templates.Part{Kind: "test", Label: describeDuration(testMS(s, p))})
+			out = append(out, templates.Part{Kind: "test", Label: describeDuration(t, testMS(s, p))})
 		}
 	}
 	return out
@@ -354,16 +365,26 @@ func estimateMinutes(d experiments.Definition) int {
 	return int(math.Ceil(float64(ms) / 60000))
 }
 
-// describeDuration says a duration the way a person would.
-func describeDuration(ms int) string {
+// describeDuration says a duration the way a person would, in the
+// study's language.
+func describeDuration(t experiments.Texts, ms int) string {
 	sec := int(math.Round(float64(ms) / 1000))
-	minutes := templates.CountNoun(int(math.Round(float64(sec)/60)), "minute", "minutes")
+	minutes := t.Get("duration.minutes", "n", int(math.Round(float64(sec)/60)))
 	switch {
 	case sec < 60:
-		return templates.CountNoun(max(sec, 1), "second", "seconds")
+		return t.Get("duration.seconds", "n", max(sec, 1))
 	case sec%60 == 0 || sec >= 600:
 		return minutes
 	default:
-		return "about " + minutes
+		return t.Get("duration.about", "duration", minutes)
 	}
+}
+
+// followupDate says when the follow-up opens: with the weekday in English,
+// numerically (ISO 8601 date) in other languages, in UTC.
+func followupDate(lang string, at time.Time) string {
+	if lang == "" || lang == "en" || strings.HasPrefix(lang, "en-") {
+		return at.UTC().Format("Monday 2 January 2006, 15:04 UTC")
+	}
+	return at.UTC().Format("2006-01-02, 15:04 UTC")
 }

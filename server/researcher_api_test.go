@@ -330,7 +330,7 @@ func TestExportCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(book) != len(rows[0])+1 || strings.Join(book[0], ",") != "column,type,unit,meaning" {
+	if len(book) != len(rows[0])+1 || strings.Join(book[0], ",") != "column,type,unit,meaning,values" {
 		t.Fatalf("codebook has %d rows for %d columns", len(book)-1, len(rows[0]))
 	}
 	for i, name := range rows[0] {

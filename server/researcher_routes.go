@@ -33,6 +33,7 @@ func (s *Server) researcherRoutes() {
 	api.GET("/experiments/:slug/dashboard", s.dashboard, signedIn...)
 	api.GET("/experiments/:slug/export.csv", s.exportCSV, signedIn...)
 	api.GET("/experiments/:slug/codebook.csv", s.codebookCSV, signedIn...)
+	api.GET("/experiments/:slug/sessions.csv", s.sessionsCSV, signedIn...)
 	api.GET("/experiments/:slug/definition.json", s.definitionExport, signedIn...)
 	api.GET("/experiments/:slug/results", s.results, signedIn...)
 	api.POST("/experiments/:slug/observer-runs", s.createObserverRuns, signedIn...)

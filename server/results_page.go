@@ -43,7 +43,7 @@ func (s *Server) resultsPage(c echo.Context) error {
 				RedPattern: p.Condition.RedPattern,
 				ShiftA:     fmtBound(p.Shifts["a"], p.Censors["shift/a"]), ShiftB: fmtBound(p.Shifts["b"], p.Censors["shift/b"]),
 				Effect:   fmtBound(p.ContingentEffect, p.Censors["contingent_effect"]),
-				Included: p.Included, Reason: p.ExclusionReason,
+				Included: p.Included, Reason: p.ExclusionReason, Detail: p.ExclusionDetail,
 			})
 		}
 	}

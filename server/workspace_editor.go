@@ -76,7 +76,7 @@ func (s *Server) renderEditor(c echo.Context, e storage.Experiment, v map[string
 			"pair.a": previewSet(p.pattern("pair.a"), colors, ref),
 			"pair.b": previewSet(p.pattern("pair.b"), colors, ref),
 		},
-		Pairs: pairs, Notice: n, UsedSessions: used,
+		Pairs: pairs, Notice: n, UsedSessions: used, Texts: textRows(p.str("language")),
 	}
 	if len(errs) > 0 {
 		c.Response().Status = http.StatusUnprocessableEntity

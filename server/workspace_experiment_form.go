@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -12,7 +13,7 @@ import (
 // The protocol editor's form: a definition as the inputs show it, and the
 // inputs read back into a definition.
 
-var experimentInputs = inputSet(append(append(append([]string{
+var experimentInputs = inputSet(slices.Concat([]string{
 	"name", "size_px", "counterbalance", "pair_id",
 	"induction.duration_s", "induction.switch_s", "induction.jitter_px",
 	"test.method", "test.duration_ms", "test.tints", "test.repeats",
@@ -23,7 +24,7 @@ var experimentInputs = inputSet(append(append(append([]string{
 	"test.extra_patterns",
 	"phases.baseline", "phases.post", "phases.reversal", "phases.followup", "phases.followup_after_s",
 	"consent_md", "debrief_md", "instructions_md", "completion_url",
-}, patternInputNames("pair.a")...), patternInputNames("pair.b")...), colorInputNames("colors")...)...)
+}, patternInputNames("pair.a"), patternInputNames("pair.b"), colorInputNames("colors"), optionInputNames, textInputNames())...)
 
 // experimentAliases place errors of fields without an input of their own.
 var experimentAliases = map[string]string{
@@ -33,6 +34,12 @@ var experimentAliases = map[string]string{
 	"pair":            "pair_id",
 	"slug":            "",
 	"induction":       "induction.duration_s",
+}
+
+func init() {
+	for k, v := range optionAliases {
+		experimentAliases[k] = v
+	}
 }
 
 // methodBlocks are every method's parameters: the definition's own for its
@@ -84,6 +91,7 @@ func definitionValues(d experiments.Definition) map[string]string {
 		putPattern(v, "pair.b", d.Pair.B)
 	}
 	putColors(v, "colors", d.Colors)
+	putOptions(v, d)
 	t := methodBlocks(d)
 	v["test.tints"] = nums(t.Tints)
 	v["test.repeats"] = strconv.Itoa(t.Repeats)
@@ -193,5 +201,6 @@ func parseDefinitionForm(v map[string]string, slug string) (experiments.Definiti
 	if d.Phases.Followup {
 		d.Phases.FollowupAfterS = p.floatPtr("phases.followup_after_s")
 	}
+	p.options(&d)
 	return d, p.errs
 }

@@ -29,7 +29,20 @@ func TestDefinitionFormRoundTrip(t *testing.T) {
 	radial.Pair.A = stimuli.Pattern{Kind: stimuli.Radial, Spokes: 12, Phase: 0.25}
 	radial.Pair.B = stimuli.Pattern{Kind: stimuli.Grid, LineWidthPx: 3, PeriodPx: 30, Waveform: stimuli.Sine}
 
-	for _, d := range []experiments.Definition{experiments.Classic(), experiments.CirclesCrosses(), staircase, adjust, radial} {
+	// Every option beyond the protocol: no screening, own exclusion rules,
+	// German with an own text, a contact; and a screening of its own.
+	german := experiments.Classic()
+	german.Slug, german.Language = "deutsch", "de"
+	german.Screening = &experiments.Screening{Enabled: &[]bool{false}[0]}
+	catch, exits := 0.9, 0
+	german.Exclusions = &experiments.Exclusions{MinCatchAccuracy: &catch, MaxFullscreenExits: &exits}
+	german.TextOverrides = map[string]string{"consent.yes": "Einverstanden", "duration.minutes.other": "{n} Min."}
+	german.Contact = &experiments.Contact{Name: "Dr. Ada Muster", Email: "ada@example.org"}
+	screened := experiments.CirclesCrosses()
+	screened.Screening = &experiments.Screening{Levels: []float64{10, 6}, Patches: 3, MinCorrect: 4,
+		MinViewport: &experiments.Viewport{Width: 1024, Height: 700}, DesktopOnly: true}
+
+	for _, d := range []experiments.Definition{experiments.Classic(), experiments.CirclesCrosses(), staircase, adjust, radial, german, screened} {
 		d = d.WithDefaults()
 		if errs := d.Validate(); len(errs) > 0 {
 			t.Fatalf("%s: test definition invalid: %v", d.Slug, errs)

@@ -31,7 +31,7 @@ var ExportColumns = []Column{
 	{"participant_id", "string", "", "Recruiter's participant id (e.g. PROLIFIC_PID), or the model descriptor.", "s.participant_ref"},
 	{"condition", "integer", "", "Counterbalancing arm: 0 = red paired with pattern a, 1 = red paired with pattern b.", "s.condition"},
 	{"red_pattern", "string", "", "The pattern shown in red during induction (a or b).", "CASE s.condition WHEN 1 THEN 'b' ELSE 'a' END"},
-	{"phase", "string", "", "screening (colour-vision check), practice (with feedback; never analysed), baseline, post or followup test phase.", "t.phase"},
+	{"phase", "string", "", "The part of the protocol the trial belongs to (see the coded values).", "t.phase"},
 	{"block", "integer", "", "Test block number within the session (0-based).", "t.block"},
 	{"trial_index", "integer", "", "Trial index within the session plan (0-based, presentation order).", "t.trial_index"},
 	{"method", "string", "", "Test method: constant_stimuli, staircase or adjustment (screening for the colour-vision check).", "t.method"},
@@ -41,7 +41,7 @@ var ExportColumns = []Column{
 	{"orientation_deg", "number", "degrees", "Orientation of the test pattern, counter-clockwise; 0 = horizontal stripes. Empty for kinds without one (circles).", orientationSQL()},
 	{"morph", "number", "", "Morph level between pattern a (0) and b (1) for morph controls; empty otherwise.", "ps.morph"},
 	{"tint", "number", "CIELAB a*", "Tint of the light stripes shown (+ red, − green); for adjustment, the final setting.", "t.tint"},
-	{"response", "string", "", "red or green (2AFC), or timeout; for adjustment, the null setting in a* units.", "CASE WHEN t.setting IS NOT NULL THEN t.setting::text ELSE t.response END"},
+	{"response", "string", "", "The answer: red or green (2AFC), or timeout; for adjustment, the null setting in a* units; for screening, the position of the patch picked (0-based).", "CASE WHEN t.setting IS NOT NULL THEN t.setting::text ELSE t.response END"},
 	{"timeout", "boolean", "", "true when no answer came within the response window (response is then 'timeout'); left out of the fits.", "t.response = 'timeout'"},
 	{"rt_ms", "number", "ms", "Response time from stimulus onset.", "t.rt_ms"},
 	{"input", "string", "", "How the answer was given: key, click (mouse, trackpad or pen) or touch; empty when not reported (model rows).", "t.input"},
@@ -71,6 +71,52 @@ func orientationSQL() string {
 		}
 	}
 	return "CASE WHEN ps.spec->>'kind' IN (" + strings.Join(oriented, ", ") + ") THEN (ps.spec->>'orientation_deg')::float8 END"
+}
+
+// exportLevels are the coded values of export.csv's categorical columns.
+var exportLevels = map[string][]experiments.Level{
+	"participant_kind": {{Value: experiments.KindHuman, Meaning: "a person in a browser"}, {Value: experiments.KindModel, Meaning: "the ConvNet observer"}},
+	"condition":        {{Value: "0", Meaning: "red paired with pattern a, green with b"}, {Value: "1", Meaning: "red paired with pattern b, green with a"}},
+	"red_pattern":      {{Value: experiments.PatternA, Meaning: "pattern a was red during induction"}, {Value: experiments.PatternB, Meaning: "pattern b was red during induction"}},
+	"phase": {
+		{Value: string(experiments.PhaseScreening), Meaning: "colour-vision check before the tests: pick the tinted patch among neutral ones; never analysed"},
+		{Value: string(experiments.PhasePractice), Meaning: "practice trials with feedback before the baseline; never analysed"},
+		{Value: string(experiments.PhaseBaseline), Meaning: "test before induction"},
+		{Value: string(experiments.PhasePost), Meaning: "test after induction"},
+		{Value: string(experiments.PhaseFollowup), Meaning: "retest days later (optional)"},
+	},
+	"method": {
+		{Value: string(experiments.MethodScreening), Meaning: "screening trial: response is the position of the patch picked, tint the tinted patch's a*"},
+		{Value: string(experiments.ConstantStimuli), Meaning: "fixed tints, two-alternative forced choice red/green"},
+		{Value: string(experiments.Staircase), Meaning: "interleaved 1-up/1-down staircases on the tint"},
+		{Value: string(experiments.Adjustment), Meaning: "the participant nulls the tint; response is the setting"},
+	},
+	"response": {
+		{Value: experiments.Red, Meaning: "the light stripes looked reddish"},
+		{Value: experiments.Green, Meaning: "the light stripes looked greenish"},
+		{Value: experiments.Timeout, Meaning: "no answer within the response window; left out of fits"},
+		{Value: "<number>", Meaning: "adjustment: the null setting in a*; screening: the position of the patch picked (0-based)"},
+	},
+	"input": {
+		{Value: experiments.InputKey, Meaning: "a key press"},
+		{Value: experiments.InputClick, Meaning: "a mouse click on a button or patch"},
+		{Value: experiments.InputTouch, Meaning: "a tap on a touch screen"},
+	},
+	"model_mechanism": {
+		{Value: "decorrelation", Meaning: "anti-Hebbian decorrelation of the feature layer"},
+		{Value: "suppression", Meaning: "intrinsic suppression (fatigue) of the feature layer"},
+		{Value: "none", Meaning: "no adaptation (a control)"},
+	},
+}
+
+// ExportVariables is export.csv's codebook: every column, in order, with
+// its coded values.
+func ExportVariables() []experiments.Variable {
+	out := make([]experiments.Variable, len(ExportColumns))
+	for i, c := range ExportColumns {
+		out[i] = experiments.Variable{Name: c.Name, Type: c.Type, Unit: c.Unit, Meaning: c.Meaning, Levels: exportLevels[c.Name]}
+	}
+	return out
 }
 
 // ExportFilter narrows an export.
@@ -157,12 +203,17 @@ func (db *DB) ExportCSV(ctx context.Context, experimentID int64, f ExportFilter,
 	return nil
 }
 
-// WriteCodebook writes codebook.csv: column, type, unit, meaning.
-func WriteCodebook(w io.Writer) error {
+// WriteCodebook writes a codebook as CSV: column, type, unit, meaning and
+// the coded values ("value = meaning", separated by " | ").
+func WriteCodebook(w io.Writer, vars []experiments.Variable) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"column", "type", "unit", "meaning"})
-	for _, c := range ExportColumns {
-		_ = cw.Write([]string{c.Name, c.Type, c.Unit, c.Meaning})
+	_ = cw.Write([]string{"column", "type", "unit", "meaning", "values"})
+	for _, v := range vars {
+		levels := make([]string, len(v.Levels))
+		for i, l := range v.Levels {
+			levels[i] = l.Value + " = " + l.Meaning
+		}
+		_ = cw.Write([]string{v.Name, v.Type, v.Unit, v.Meaning, strings.Join(levels, " | ")})
 	}
 	cw.Flush()
 	return cw.Error()

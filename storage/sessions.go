@@ -26,6 +26,8 @@ type NewSession struct {
 	ParticipantRef string            // Prolific/URL id, or the model's descriptor
 	Params         map[string]string // the study link's query parameters
 	Screen         experiments.ScreenInfo
+	// Device is the browser and OS families (never the raw user agent).
+	Device experiments.Device
 	// Condition, when set, fixes the arm (the observer alternates arms by
 	// seed); otherwise the least-filled arm is chosen.
 	Condition *int
@@ -80,6 +82,7 @@ func (db *DB) CreateSession(ctx context.Context, e Experiment, ns NewSession) (S
 		ParticipantRef: ns.ParticipantRef, Seed: seed, Status: experiments.StatusStarted, Definition: e.Definition}
 	params, _ := json.Marshal(nonNil(ns.Params))
 	screen, _ := json.Marshal(ns.Screen)
+	device, _ := json.Marshal(ns.Device)
 	// Creations of one experiment are serialised by a row lock (on every
 	// replica); queueing them here first keeps a burst of participants from
 	// holding every pooled connection while they wait for that lock, which
@@ -108,11 +111,11 @@ func (db *DB) CreateSession(ctx context.Context, e Experiment, ns NewSession) (S
 		}
 		return tx.QueryRow(ctx, `
 			INSERT INTO sessions (id, experiment_version_id, participant_kind, participant_ref, params,
-			                      condition, seed, plan, screen, token_hash, preview, model_mechanism, model_seed, model_network)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, nullif($12, ''), $13, nullif($14, ''))
+			                      condition, seed, plan, screen, token_hash, preview, model_mechanism, model_seed, model_network, device)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, nullif($12, ''), $13, nullif($14, ''), $15)
 			RETURNING created_at`,
 			s.ID, e.VersionID, ns.Kind, ns.ParticipantRef, params, arm, seed, plan, screen, tokenHash,
-			ns.Preview, ns.Mechanism, ns.ModelSeed, ns.ModelNetwork,
+			ns.Preview, ns.Mechanism, ns.ModelSeed, ns.ModelNetwork, device,
 		).Scan(&s.CreatedAt)
 	})
 	if err != nil {

@@ -68,8 +68,48 @@ const (
 	marginB        = 56.0
 )
 
-// ViewBox is the SVG viewBox.
-func (c Chart) ViewBox() string { return fmt.Sprintf("0 0 %g %g", chartW, chartH) }
+// ViewBox is the SVG viewBox: taller by the room slanted category labels
+// need below the plot.
+func (c Chart) ViewBox() string { return fmt.Sprintf("0 0 %g %g", chartW, chartH+c.labelRoom()) }
+
+// Category labels wider than their slot (as with several model groups) are
+// slanted so they do not run into each other.
+const (
+	labelCharPx = 6.6 // average width of a character at font-size 12
+	labelSlant  = 35.0
+)
+
+func (c Chart) slanted() bool {
+	if len(c.Categories) == 0 {
+		return false
+	}
+	step := (chartW - marginL - marginR) / float64(len(c.Categories))
+	return c.longestLabelPx() > step-8
+}
+
+func (c Chart) longestLabelPx() float64 {
+	longest := 0
+	for _, cat := range c.Categories {
+		longest = max(longest, len([]rune(cat)))
+	}
+	return float64(longest) * labelCharPx
+}
+
+// labelRoom is the extra height slanted labels take beyond the usual row.
+func (c Chart) labelRoom() float64 {
+	if !c.slanted() {
+		return 0
+	}
+	return math.Ceil(c.longestLabelPx() * math.Sin(labelSlant*math.Pi/180))
+}
+
+// XLabelY places the x axis' title below the tick labels.
+func (c Chart) XLabelY() float64 { return c.Bottom() + 42 + c.labelRoom() }
+
+// Slant is the transform of a slanted tick label at x.
+func (c Chart) Slant(t Tick) string {
+	return fmt.Sprintf("rotate(-%g %s %s)", labelSlant, F(t.Pos), F(c.Bottom()+14))
+}
 
 func (c Chart) px(x float64) float64 {
 	if len(c.Categories) > 0 {
@@ -83,10 +123,12 @@ func (c Chart) py(y float64) float64 {
 	return chartH - marginB - (y-c.YMin)/(c.YMax-c.YMin)*(chartH-marginT-marginB)
 }
 
-// Tick is a labelled position on an axis, in SVG units.
+// Tick is a labelled position on an axis, in SVG units; a Slanted label
+// is drawn rotated, ending at its tick.
 type Tick struct {
-	Pos   float64
-	Label string
+	Pos     float64
+	Label   string
+	Slanted bool
 }
 
 // XTicks are the x axis' ticks: the categories, or round numbers.
@@ -94,7 +136,7 @@ func (c Chart) XTicks() []Tick {
 	if len(c.Categories) > 0 {
 		out := make([]Tick, len(c.Categories))
 		for i, cat := range c.Categories {
-			out[i] = Tick{c.px(float64(i)), cat}
+			out[i] = Tick{c.px(float64(i)), cat, c.slanted()}
 		}
 		return out
 	}
@@ -104,7 +146,7 @@ func (c Chart) XTicks() []Tick {
 	}
 	var out []Tick
 	for _, v := range values {
-		out = append(out, Tick{c.px(v), formatTick(v)})
+		out = append(out, Tick{Pos: c.px(v), Label: formatTick(v)})
 	}
 	return out
 }
@@ -113,7 +155,7 @@ func (c Chart) XTicks() []Tick {
 func (c Chart) YTicks() []Tick {
 	var out []Tick
 	for _, v := range niceTicks(c.YMin, c.YMax, 6) {
-		out = append(out, Tick{c.py(v), formatTick(v)})
+		out = append(out, Tick{Pos: c.py(v), Label: formatTick(v)})
 	}
 	return out
 }

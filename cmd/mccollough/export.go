@@ -51,7 +51,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 			return err
 		}
 		defer f.Close()
-		if err := storage.WriteCodebook(f); err != nil {
+		if err := storage.WriteCodebook(f, storage.ExportVariables()); err != nil {
 			return err
 		}
 	}

@@ -240,7 +240,10 @@ func exclusion(p Participant, condOK bool, hasPhase map[string]bool, idx fitsInd
 	case p.Status != experiments.StatusComplete:
 		return ReasonIncomplete, p.Status
 	case len(p.Flags) > 0:
-		if len(p.Flags) > 1 {
+		switch {
+		case len(p.FlagDetails) > 0:
+			detail = strings.Join(p.FlagDetails, "; ")
+		case len(p.Flags) > 1:
 			detail = strings.Join(p.Flags, ",")
 		}
 		return p.Flags[0], detail

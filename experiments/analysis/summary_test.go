@@ -26,7 +26,7 @@ func TestSummaryRows(t *testing.T) {
 	}
 	hb := rows[1]
 	if hb.ParticipantKind != "human" || hb.Mechanism != "" || hb.ParticipantRef != "ref-h" || hb.Arm != 1 || hb.RedPattern != "b" ||
-		!approx(hb.PSEBaseline, 1) || !approx(hb.PSEPost, 0) || !approx(hb.Shift, -1) || hb.SlopeBaseline != nil ||
+		!approx(hb.PSEBaseline, 1) || !approx(hb.PSEPost, 0) || !approx(hb.Shift, -1) || hb.SpreadBaseline != nil ||
 		hb.FitFlagBaseline != "" || hb.FitFlagPost != "" || !hb.Included || hb.Method != string(experiments.Adjustment) {
 		t.Errorf("h:b row %+v", hb)
 	}
@@ -34,7 +34,7 @@ func TestSummaryRows(t *testing.T) {
 		t.Errorf("h:oblique row %+v", ob)
 	}
 	mc := rows[5]
-	if mc.Mechanism != "suppression" || mc.ParticipantKind != "model" || mc.SlopeBaseline == nil || mc.LapseBaseline == nil ||
+	if mc.Mechanism != "suppression" || mc.ParticipantKind != "model" || mc.SpreadBaseline == nil || mc.LapseBaseline == nil ||
 		mc.FitFlagBaseline != "" || mc.FitFlagPost != ReasonNoData || mc.Method != string(experiments.ConstantStimuli) {
 		t.Errorf("m:c row %+v", mc)
 	}
@@ -42,7 +42,7 @@ func TestSummaryRows(t *testing.T) {
 	if len(cells) != len(SummaryColumns) {
 		t.Fatalf("%d cells for %d columns", len(cells), len(SummaryColumns))
 	}
-	want := map[string]string{"session_id": "h", "condition_arm": "1", "pse_baseline": "1", "shift": "-1", "slope_baseline": "", "included": "true"}
+	want := map[string]string{"session_id": "h", "condition_arm": "1", "pse_baseline": "1", "shift": "-1", "spread_baseline": "", "included": "true"}
 	for i, col := range SummaryColumns {
 		if w, ok := want[col]; ok && cells[i] != w {
 			t.Errorf("%s = %q, want %q", col, cells[i], w)

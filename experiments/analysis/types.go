@@ -42,10 +42,13 @@ type Participant struct {
 	// (nil without one).
 	InductionS     float64
 	FollowupAfterS *float64
-	// Flags are exclusion reasons decided elsewhere, such as
-	// "induction_interrupted" or "refresh_unstable". Any flag excludes.
-	Flags  []string
-	Trials []TrialRow
+	// Flags are exclusion reasons decided elsewhere (the definition's
+	// exclusion rules, experiments.Exclusions.Judge), such as "catch" or
+	// "refresh". Any flag excludes.
+	Flags []string
+	// FlagDetails, when given, say why in numbers, one per flag.
+	FlagDetails []string
+	Trials      []TrialRow
 }
 
 // Options tune Analyze. Zero fields take the defaults.

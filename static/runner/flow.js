@@ -12,6 +12,7 @@ import { debrief, instructions, runScreening, runTest } from './steps.js';
 import {
   API, boot, call, fatal, isDone, loadFragment, run, saveRecord, showEnded, startQueue, stepTrials,
 } from './session.js';
+import { t } from './texts.js';
 
 export const afterCheck = () => run.session.plan.steps.findIndex((s) => s.kind === 'screen_check') + 1;
 
@@ -54,7 +55,7 @@ export async function resume(rec, state, checkAgain) {
   rec.started ||= {};
   if (state.status === 'complete') return showFinished(false);
   if (/withdrawn|screened_out/.test(state.status)) return showEnded();
-  if (state.status !== 'started') return fatal('This session has ended. Thank you for taking part.');
+  if (state.status !== 'started') return fatal(t('runner.session_ended'));
   startQueue();
   if (rec.fresh) {
     // A preview begins with the consent, as participants do.
@@ -63,7 +64,7 @@ export async function resume(rec, state, checkAgain) {
     saveRecord();
     return runFrom(afterCheck());
   }
-  message('Checking your screen…');
+  message(t('runner.checking_screen'));
   setState('loading');
   const m = await measureRefresh(60);
   clock.period = m.stable ? m.period : 1000 / (rec.hz || 60);
@@ -100,7 +101,7 @@ function resumePoint() {
 // finish: the completion code (and redirect) once the server has every answer.
 async function finish() {
   const { session, queue } = run;
-  message('Saving your answers…');
+  message(t('runner.saving'));
   setState('finishing');
   await queue.drain();
   const r = await call('POST', `${API}/sessions/${session.id}/complete`);
@@ -114,7 +115,7 @@ async function finish() {
     const step = session.plan.steps.find((s) => stepTrials(s).includes(missing[0]));
     if (step) return runFrom(step.index);
   }
-  return fatal(`The session could not be completed (${r.data?.error || `error ${r.status}`}).`);
+  return fatal(t('runner.complete_failed', { detail: r.data?.error || `HTTP ${r.status}` }));
 }
 
 async function showFinished(redirect) {
@@ -125,8 +126,8 @@ async function showFinished(redirect) {
   const code = $('#completion-code', root).textContent;
   $('[data-copy]', root).addEventListener('click', () => {
     navigator.clipboard?.writeText(code).then(
-      () => { $('[data-copied]', root).textContent = 'Copied.'; },
-      () => { $('[data-copied]', root).textContent = 'Please copy the code by hand.'; });
+      () => { $('[data-copied]', root).textContent = t('runner.copied'); },
+      () => { $('[data-copied]', root).textContent = t('runner.copy_by_hand'); });
   });
   const ret = $('[data-return]', root);
   if (ret) ret.textContent = `${location.origin}${location.pathname}${location.search}#resume=${session.id}.${session.token}`;

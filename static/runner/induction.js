@@ -8,6 +8,7 @@ import { logEvent } from './queue.js';
 import { begin, enterFullscreen, images, loadImage, makeStage } from './stage.js';
 import { inScope, preview } from './trial.js';
 import { loadStep, run, saveRecord } from './session.js';
+import { t } from './texts.js';
 
 let playing = null; // while an induction plays: { pause(reason), back() }
 
@@ -109,11 +110,9 @@ async function play(ui, data, scope) {
         const away = () => (backAt || performance.now()) - pausedAt;
         const limit = data.restart_after_ms;
         if (away() > limit) {
-          await pauseScreen(ui, scope, 'Starting again',
-            `You were away for ${Math.round(away() / 1000)} seconds, so this part starts again from the beginning.`);
+          await pauseScreen(ui, scope, t('runner.restart_title'), t('runner.restart_text', { n: Math.round(away() / 1000) }));
         } else {
-          await pauseScreen(ui, scope, 'Paused',
-            `Press Continue to go on. After more than ${Math.round(limit / 1000)} seconds away, this part starts again from the beginning.`);
+          await pauseScreen(ui, scope, t('runner.paused_title'), t('runner.paused_text', { n: Math.round(limit / 1000) }));
         }
         const ms = away();
         pausedAt = backAt = 0;

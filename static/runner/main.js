@@ -16,6 +16,7 @@ import { endAll, preview } from './trial.js';
 import { pauseInduction, inductionBack, watchPage } from './induction.js';
 import { afterCheck, resume, runFrom } from './flow.js';
 import { API, boot, fatal, params, recordKey, run, saveRecord, showEnded, startQueue } from './session.js';
+import { t } from './texts.js';
 
 async function consent() {
   show('consent');
@@ -44,7 +45,7 @@ async function screenCheck() {
     await clicked(button);
     setState('screen-measuring');
     button.disabled = true;
-    status.textContent = 'Measuring…';
+    status.textContent = t('runner.measuring');
     const fullscreen = await enterFullscreen();
     await sleep(400); // the switch to full screen resizes the page
     const m = await measureRefresh();
@@ -54,34 +55,30 @@ async function screenCheck() {
     const rule = boot.screen;
     let problem = '', state = 'screen-fail';
     if (rule && (viewport.width < rule.min_width || viewport.height < rule.min_height)) {
-      problem = `This study needs a browser window of at least ${rule.min_width} × ${rule.min_height} pixels, and yours is ` +
-        `${viewport.width} × ${viewport.height}. Please make the window larger (or allow full screen) and try again, or switch to a computer with a larger screen.`;
+      problem = t('runner.check_small', { min_width: rule.min_width, min_height: rule.min_height, ...viewport });
       state = 'screen-small';
     } else if (rule?.desktop_only && pointer === 'coarse') {
-      problem = 'This study needs a computer with a mouse or trackpad, not a phone or tablet. Please open the same link on a computer.';
+      problem = t('runner.check_touch');
       state = 'screen-small';
     } else if (m.hz < 50) {
-      problem = `Your screen refreshes ${Math.round(m.hz)} times a second, but this study needs at least 50. ` +
-        'If your device has a power-saving mode, please turn it off (or plug in a laptop), or use another device, and try again.';
+      problem = t('runner.check_slow', { hz: Math.round(m.hz) });
     } else if (!m.stable) {
-      problem = 'The timing of your screen was irregular during the check. Please close other tabs and programs, ' +
-        'keep this tab in front, and try again.';
+      problem = t('runner.check_irregular');
     } else if (boot.size_px / dpr > Math.min(viewport.width, viewport.height)) {
-      problem = 'The browser window is too small to show the patterns at their exact size. ' +
-        'Please make the window larger (or allow full screen), and try again.';
+      problem = t('runner.check_too_small');
     }
     logEvent('screen_check', { hz: round1(m.hz), sd_ms: round1(m.sd), dpr, viewport, pointer, fullscreen, ok: !problem });
     button.disabled = false;
     if (!problem) {
       clock.period = m.period;
-      status.textContent = 'All set.';
+      status.textContent = t('runner.check_ok');
       return {
         refresh_hz: Math.round(m.hz * 100) / 100, refresh_sd_ms: Math.round(m.sd * 100) / 100,
-        device_pixel_ratio: dpr, viewport, pointer,
+        device_pixel_ratio: dpr, viewport, pointer, screen_size: { width: screen.width, height: screen.height },
       };
     }
     status.textContent = problem;
-    button.textContent = 'Try again';
+    button.textContent = t('runner.try_again');
     setState(state);
   }
 }
@@ -90,13 +87,13 @@ let creating = null; // the request creating the session
 
 async function createSession(screen) {
   if (run.quit) return never();
-  message('Starting your session…');
+  message(t('runner.starting'));
   setState('creating');
   const r = await (creating = reliably('POST', `${API}/studies/${encodeURIComponent(boot.slug)}/sessions`, { body: { params, screen } }));
-  if (r.status === 404) return fatal('This study has just closed, so a new session cannot start. Thank you for your interest.');
+  if (r.status === 404) return fatal(t('runner.study_closed'));
   if (!r.ok) {
     const detail = r.data?.fields?.map((f) => `${f.field}: ${f.error}`).join('; ') || r.data?.error || `error ${r.status}`;
-    return fatal(`The session could not start (${detail}). Please check the study link.`);
+    return fatal(t('runner.start_failed', { detail }));
   }
   const { session_id: id, token } = r.data;
   run.session = {
@@ -116,12 +113,12 @@ async function withdraw() {
   endAll();
   await creating;
   if (!run.session) return declined(); // nothing stored yet
-  message('Withdrawing…');
+  message(t('runner.withdrawing'));
   setState('withdrawing');
   run.queue.clear();
   const { id, token } = run.session;
   const r = await reliably('POST', `${API}/sessions/${id}/withdraw`, { token });
-  if (!r.ok && !sessionGone(r.status)) return fatal(`Withdrawing failed (error ${r.status}). Please try again.`);
+  if (!r.ok && !sessionGone(r.status)) return fatal(t('runner.withdraw_failed', { status: r.status }));
   location.reload();
 }
 
@@ -181,7 +178,7 @@ async function main() {
     }
     store.del(recordKey()); // unknown or not ours any more: start afresh
   }
-  if (boot.preview) return fatal('This preview has ended or was deleted. Start a new one from the experiment’s dashboard.');
+  if (boot.preview) return fatal(t('runner.preview_gone'));
   await consent();
   const screen = await screenCheck();
   if (!(await createSession(screen))) return;
@@ -190,5 +187,5 @@ async function main() {
 
 main().catch((err) => {
   console.error(err);
-  fatal(`An unexpected error stopped the study: ${err?.message || err}`);
+  fatal(t('runner.unexpected', { detail: err?.message || err }));
 });

@@ -2,6 +2,7 @@
 // while anything fails to reach the server.
 
 import { $, sleep } from './dom.js';
+import { t } from './texts.js';
 
 // The banner is up while any sender (queue, page request, image) fails.
 export const net = {
@@ -10,7 +11,7 @@ export const net = {
     if (ok) this.failing.delete(sender);
     else this.failing.add(sender);
     const b = $('#net-banner');
-    b.textContent = 'The connection to the server is lost; trying again. Your answers so far are kept on this device.';
+    b.textContent = t('runner.offline');
     b.hidden = this.failing.size === 0;
   },
 };

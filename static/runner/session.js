@@ -3,14 +3,16 @@
 // reload resumes), the screens that end a session, and the step fragments
 // the server renders.
 
+import { boot } from './boot.js';
 import { $, never, setState, show, store } from './dom.js';
 import { reliably } from './net.js';
 import { SendQueue, sessionGone, useQueue } from './queue.js';
 import { exitFullscreen } from './stage.js';
 import { endAll } from './trial.js';
+import { t } from './texts.js';
 
 export const API = '/api/v1';
-export const boot = JSON.parse(document.getElementById('boot').textContent);
+export { boot };
 export const params = Object.fromEntries(new URLSearchParams(location.search));
 // As experiments.ParticipantRef picks it.
 const pid = params.PROLIFIC_PID || params.pid || params.PID || params.participant || params.participant_id || '';
@@ -51,7 +53,7 @@ export function fatal(text) {
 // sessionLost: the server no longer knows this session (or its token).
 function sessionLost() {
   store.del(recordKey());
-  fatal('This session could not be found on the server. Please reload the page to start again.');
+  fatal(t('runner.session_missing'));
 }
 
 // call makes a request of the session's own (its token), retried while the
@@ -69,7 +71,7 @@ export async function call(method, path, opts = {}) {
 export async function loadFragment(path) {
   const r = await call('GET', path, { accept: 'text/html' });
   if (!r.ok) {
-    fatal(`The server could not prepare the next screen (error ${r.status}).`);
+    fatal(t('runner.step_failed', { status: r.status }));
     return never();
   }
   const doc = new DOMParser().parseFromString(r.text, 'text/html');

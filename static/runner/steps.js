@@ -9,6 +9,7 @@ import { begin, exitFullscreen, images, loadImage, makeStage } from './stage.js'
 import { inScope, runTrial } from './trial.js';
 import { adjustment, pick, tintURL, twoAFC } from './trials.js';
 import { API, call, fatal, isDone, loadStep, run, saveRecord, showEnded, stepTrials } from './session.js';
+import { t } from './texts.js';
 
 export async function instructions(step) {
   const { root } = await loadStep(step);
@@ -55,7 +56,7 @@ export async function runTest(step) {
     };
     if (staircase) {
       for (let k = 1; !next.done; k++) {
-        ui.progress.textContent = `Pattern ${k}`;
+        ui.progress.textContent = t('runner.pattern_n', { n: k });
         const body = await runTrial(twoAFC, next.trial, env);
         tally(body);
         run.queue.trial(next.trial.index, body);
@@ -63,11 +64,11 @@ export async function runTest(step) {
       }
     } else {
       const type = step.method === 'adjustment' ? adjustment : twoAFC;
-      for (const [k, t] of todo.entries()) {
-        ui.progress.textContent = `${k + 1} of ${todo.length}`;
-        const body = await runTrial(type, t, env);
+      for (const [k, trial] of todo.entries()) {
+        ui.progress.textContent = t('runner.progress', { k: k + 1, n: todo.length });
+        const body = await runTrial(type, trial, env);
         if (type === twoAFC) tally(body);
-        run.queue.trial(t.index, body);
+        run.queue.trial(trial.index, body);
       }
     }
     logEvent('test_end', { step: step.index, block: step.block, ...timing, period_ms: round1(clock.period) });
@@ -79,7 +80,7 @@ async function nextStaircase(step) {
   await run.queue.drain();
   const r = await call('GET', `${API}/sessions/${run.session.id}/next?block=${step.block}`);
   if (!r.ok) {
-    fatal(`The next pattern could not be prepared (error ${r.status}).`);
+    fatal(t('runner.next_failed', { status: r.status }));
     return never();
   }
   return r.data;
@@ -98,14 +99,14 @@ export async function runScreening(step) {
     $('[data-run]', root).hidden = false;
     await inScope(async (scope) => {
       const env = { root, phaseStart: await scope.frame() };
-      for (const [k, t] of todo.entries()) {
-        $('[data-progress]', root).textContent = `${k + 1} of ${todo.length}`;
-        queue.trial(t.index, await runTrial(pick, t, env));
+      for (const [k, trial] of todo.entries()) {
+        $('[data-progress]', root).textContent = t('runner.progress', { k: k + 1, n: todo.length });
+        queue.trial(trial.index, await runTrial(pick, trial, env));
         await scope.sleep(300);
       }
     });
   }
-  message('Checking your answers…');
+  message(t('runner.checking_answers'));
   setState('loading');
   await queue.drain();
   const r = await call('POST', `${API}/sessions/${session.id}/screening`);
@@ -114,7 +115,7 @@ export async function runScreening(step) {
     if (st.ok) session.stored = new Set(st.data.stored);
     return runScreening(step);
   }
-  if (!r.ok) return fatal(`The colour check could not be scored (error ${r.status}).`);
+  if (!r.ok) return fatal(t('runner.screening_failed', { status: r.status }));
   if (!r.data.passed) return showEnded();
   logEvent('screening_end', r.data);
 }

@@ -5,6 +5,7 @@
 import { $, round1, setState } from './dom.js';
 import { clock } from './clock.js';
 import { images, loadImage } from './stage.js';
+import { t } from './texts.js';
 
 const coin = () => (Math.random() < 0.5 ? 'red' : 'green');
 
@@ -46,7 +47,7 @@ export const twoAFC = {
     ui.stage.blank();
     const offset = ts;
     setState('respond', trial.index);
-    ui.prompt.textContent = 'Did the light stripes look reddish or greenish?';
+    ui.prompt.textContent = t('runner.prompt_choice');
     const a = await scope.wait(answer);
     ui.prompt.textContent = '';
     const measured = offset - onset;
@@ -105,7 +106,7 @@ export const adjustment = {
     let shownTint = tint;
     document.body.dataset.tint = tintText(shownTint);
     setState('adjust', trial.index);
-    ui.prompt.textContent = 'Change the colour until the light stripes look neither reddish nor greenish.';
+    ui.prompt.textContent = t('runner.prompt_adjust');
     let shown = 0;
     let ts = onset;
     while (!confirmed) {
@@ -150,7 +151,7 @@ export const pick = {
     const imgs = Array.from({ length: trial.patches }, (_, i) =>
       el('img', { alt: '', src: i === trial.target ? trial.stimulus_url : trial.neutral_url }));
     box.replaceChildren(...imgs.map((img, i) => el('button', { type: 'button', name: 'pick', value: i }, img,
-      el('span', { className: 'visually-hidden', textContent: 'Patch ' }), el('kbd', { textContent: i + 1 }))));
+      el('span', { className: 'visually-hidden', textContent: `${t('runner.patch')} ` }), el('kbd', { textContent: i + 1 }))));
     await scope.wait(Promise.all(imgs.map((img) => img.decode().catch(() => {}))));
     let answered;
     const answer = new Promise((resolve) => { answered = resolve; });
