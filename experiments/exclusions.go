@@ -30,6 +30,11 @@ type Exclusions struct {
 	// from the beginning (after a long pause or a reload): each restart adds
 	// an unplanned partial dose.
 	MaxInductionRestarts *int `json:"max_induction_restarts,omitempty"`
+	// ExcludeSeparated leaves out participants with a perfectly separated
+	// fit (every answer green below some tint, red above). Off by default:
+	// such a fit still places the PSE in the gap, and excluding it would
+	// drop the sharpest observers; the flag is reported either way.
+	ExcludeSeparated *bool `json:"exclude_separated,omitempty"`
 }
 
 // Exclusion defaults. The catch tint is obvious, so three in four right is
@@ -56,7 +61,14 @@ const (
 	// FlagInductionInterrupted: more induction restarts than
 	// max_induction_restarts, so the dose differs from the plan.
 	FlagInductionInterrupted = "induction_interrupted"
+	// FlagSeparated: a perfectly separated fit, where exclude_separated
+	// is set (the analysis decides it, from the fits).
+	FlagSeparated = "separated"
 )
+
+// SeparatedExcludes reports whether the rules leave out a participant
+// with a perfectly separated fit.
+func (x *Exclusions) SeparatedExcludes() bool { return *x.withDefaults().ExcludeSeparated }
 
 // withDefaults fills every absent rule.
 func (x *Exclusions) withDefaults() *Exclusions {
@@ -79,6 +91,9 @@ func (x *Exclusions) withDefaults() *Exclusions {
 	}
 	if out.MaxInductionRestarts == nil {
 		out.MaxInductionRestarts = ptr(DefaultMaxInductionRestarts)
+	}
+	if out.ExcludeSeparated == nil {
+		out.ExcludeSeparated = ptr(false)
 	}
 	return &out
 }

@@ -78,7 +78,8 @@ func TestExclusionsDefaultsAndValidation(t *testing.T) {
 	d := Classic()
 	x := d.Exclusions
 	if x == nil || *x.MinCatchAccuracy != DefaultMinCatchAccuracy || *x.MaxDroppedFrameRate != DefaultMaxDroppedFrameRate ||
-		*x.MinRefreshHz != 50 || *x.MaxRefreshSDMS != 2 || *x.MaxFullscreenExits != DefaultMaxFullscreenExits || *x.MaxInductionRestarts != 0 {
+		*x.MinRefreshHz != 50 || *x.MaxRefreshSDMS != 2 || *x.MaxFullscreenExits != DefaultMaxFullscreenExits || *x.MaxInductionRestarts != 0 ||
+		x.SeparatedExcludes() {
 		t.Fatalf("defaults not filled: %+v", x)
 	}
 	_, err := ParseNewDefinition([]byte(`{"slug": "x1", "name": "X", "exclusions": {"min_catch_accuracy": 1.5,

@@ -14,11 +14,13 @@ import (
 // one, or one holding the built-in text, keeps the built-in text.
 
 var optionInputNames = []string{
+	"induction.max_gap_s", "phases.post_delay_s", "practice.trials", "practice.feedback", "practice.tint",
+	"test.catch_trials", "test.catch_tint", "test.break_every", "test.break_s", "test.iti_ms", "test.response_window_ms",
 	"screening.enabled", "screening.levels", "screening.patches", "screening.min_correct",
 	"screening.min_viewport.width", "screening.min_viewport.height", "screening.desktop_only",
 	"exclusions.min_catch_accuracy", "exclusions.max_dropped_frame_rate", "exclusions.min_refresh_hz",
 	"exclusions.max_refresh_hz", "exclusions.max_refresh_sd_ms", "exclusions.max_fullscreen_exits",
-	"exclusions.max_induction_restarts",
+	"exclusions.max_induction_restarts", "exclusions.exclude_separated",
 	"language", "contact.name", "contact.email",
 }
 
@@ -42,6 +44,18 @@ var optionAliases = map[string]string{
 
 // putOptions writes the options of d into the editor's values.
 func putOptions(v map[string]string, d experiments.Definition) {
+	v["induction.max_gap_s"] = numPtr(d.Induction.MaxGapS)
+	v["phases.post_delay_s"] = numOrEmpty(d.Phases.PostDelayS)
+	v["practice.trials"], v["practice.tint"], v["practice.feedback"] = "", "", "on"
+	if pr := d.Practice; pr != nil {
+		v["practice.trials"] = strconv.Itoa(pr.Trials)
+		v["practice.tint"] = numOrEmpty(pr.Tint)
+		v["practice.feedback"] = onOff(pr.Feedback == nil || *pr.Feedback)
+	}
+	t := d.Test
+	v["test.catch_trials"], v["test.catch_tint"] = intOrEmpty(t.CatchTrials), numOrEmpty(t.CatchTint)
+	v["test.break_every"], v["test.break_s"] = intOrEmpty(t.BreakEvery), numOrEmpty(t.BreakS)
+	v["test.iti_ms"], v["test.response_window_ms"] = intPtr(t.ITIMS), intOrEmpty(t.ResponseWindowMS)
 	sc := d.Screening
 	v["screening.enabled"] = onOff(sc.On())
 	if sc != nil && sc.On() {
@@ -62,6 +76,7 @@ func putOptions(v map[string]string, d experiments.Definition) {
 		v["exclusions.max_refresh_sd_ms"] = numPtr(x.MaxRefreshSDMS)
 		v["exclusions.max_fullscreen_exits"] = intPtr(x.MaxFullscreenExits)
 		v["exclusions.max_induction_restarts"] = intPtr(x.MaxInductionRestarts)
+		v["exclusions.exclude_separated"] = onOff(x.SeparatedExcludes())
 	}
 	v["language"] = d.Language
 	if c := d.Contact; c != nil {
@@ -70,6 +85,20 @@ func putOptions(v map[string]string, d experiments.Definition) {
 	for k, s := range d.TextOverrides {
 		v["texts."+k] = s
 	}
+}
+
+func numOrEmpty(f float64) string {
+	if f == 0 {
+		return ""
+	}
+	return num(f)
+}
+
+func intOrEmpty(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
 }
 
 func intPtr(n *int) string {
@@ -90,6 +119,14 @@ func (p *formParser) intPtr(name string) *int {
 
 // options reads the option inputs into d.
 func (p *formParser) options(d *experiments.Definition) {
+	d.Induction.MaxGapS = p.floatPtr("induction.max_gap_s")
+	d.Phases.PostDelayS = p.float("phases.post_delay_s")
+	if n := p.int("practice.trials"); n != 0 {
+		d.Practice = &experiments.Practice{Trials: n, Feedback: new(p.checked("practice.feedback")), Tint: p.float("practice.tint")}
+	}
+	d.Test.CatchTrials, d.Test.CatchTint = p.int("test.catch_trials"), p.float("test.catch_tint")
+	d.Test.BreakEvery, d.Test.BreakS = p.int("test.break_every"), p.float("test.break_s")
+	d.Test.ITIMS, d.Test.ResponseWindowMS = p.intPtr("test.iti_ms"), p.int("test.response_window_ms")
 	if p.checked("screening.enabled") {
 		sc := &experiments.Screening{Enabled: new(true), Levels: p.floats("screening.levels"),
 			Patches: p.int("screening.patches"), MinCorrect: p.int("screening.min_correct"),
@@ -109,6 +146,7 @@ func (p *formParser) options(d *experiments.Definition) {
 		MaxRefreshSDMS:       p.floatPtr("exclusions.max_refresh_sd_ms"),
 		MaxFullscreenExits:   p.intPtr("exclusions.max_fullscreen_exits"),
 		MaxInductionRestarts: p.intPtr("exclusions.max_induction_restarts"),
+		ExcludeSeparated:     new(p.checked("exclusions.exclude_separated")),
 	}
 	d.Language = p.str("language")
 	if name, email := p.str("contact.name"), p.str("contact.email"); name != "" || email != "" {

@@ -38,6 +38,12 @@ func TestDefinitionFormRoundTrip(t *testing.T) {
 	german.Exclusions = &experiments.Exclusions{MinCatchAccuracy: &catch, MaxFullscreenExits: &exits}
 	german.TextOverrides = map[string]string{"consent.yes": "Einverstanden", "duration.minutes.other": "{n} Min."}
 	german.Contact = &experiments.Contact{Name: "Dr. Ada Muster", Email: "ada@example.org"}
+	// The protocol options: practice, catch trials, breaks, pacing.
+	gap, iti := 3.0, 400
+	german.Induction.MaxGapS, german.Phases.PostDelayS = &gap, 30
+	german.Practice = &experiments.Practice{Trials: 6, Feedback: new(false), Tint: 20}
+	german.Test.CatchTrials, german.Test.CatchTint, german.Test.BreakEvery, german.Test.BreakS = 2, 18, 20, 15
+	german.Test.ITIMS, german.Test.ResponseWindowMS = &iti, 3000
 	screened := experiments.CirclesCrosses()
 	screened.Screening = &experiments.Screening{Levels: []float64{10, 6}, Patches: 3, MinCorrect: 4,
 		MinViewport: &experiments.Viewport{Width: 1024, Height: 700}, DesktopOnly: true}

@@ -19,7 +19,7 @@ func (db *DB) AnalysisParticipants(ctx context.Context, experimentID int64) ([]a
 	err := db.SessionRecords(ctx, experimentID, SessionFilter{Analysed: true}, func(r SessionRecord) error {
 		p := analysis.Participant{SessionID: r.ID, ParticipantRef: r.ParticipantRef, Kind: r.Kind, Mechanism: r.Mechanism, Network: r.Network,
 			Seed: r.Seed, Condition: experiments.ConditionForArm(r.Condition), Status: r.Status,
-			InductionS: r.InductionS, FollowupAfterS: r.FollowupAfterS}
+			InductionS: r.InductionS, FollowupAfterS: r.FollowupAfterS, ExcludeSeparated: r.Exclusions.SeparatedExcludes()}
 		for _, j := range r.Exclusions.Judge(r.Facts) {
 			p.Flags = append(p.Flags, j.Flag)
 			p.FlagDetails = append(p.FlagDetails, j.Detail)

@@ -210,6 +210,9 @@ func analyzeParticipant(p Participant, maxLapse float64) ParticipantResult {
 	res.ContingentEffect = out(censorContingent)
 	res.FollowupContingentEffect = out(censorFollowupContingent)
 	res.ExclusionReason, res.ExclusionDetail = exclusion(p, condOK, hasPhase, idx, res.ContingentEffect)
+	if res.ExclusionReason == "" && p.ExcludeSeparated && res.Separated {
+		res.ExclusionReason, res.ExclusionDetail = experiments.FlagSeparated, "a fit's answers are perfectly separated by tint"
+	}
 	res.Included = res.ExclusionReason == ""
 	return res
 }

@@ -94,7 +94,7 @@ var SummaryVariables = []experiments.Variable{
 		{Value: experiments.FlagFullscreen, Meaning: "left full screen too often"},
 		{Value: experiments.FlagInductionInterrupted, Meaning: "the induction started again too often"}}},
 	{Name: "included", Type: "boolean", Meaning: "Whether the participant counts in the group statistics."},
-	{Name: "exclusion_reason", Type: "string", Meaning: "Why not: incomplete, a flag, bad_condition, no_baseline_data, no_post_data, effect_unbounded, or a fit flag of a or b; empty when included."},
+	{Name: "exclusion_reason", Type: "string", Meaning: "Why not: incomplete, a flag, bad_condition, no_baseline_data, no_post_data, effect_unbounded, a fit flag of a or b, or separated (a perfectly separated fit, where exclusions.exclude_separated is set); empty when included."},
 	{Name: "exclusion_detail", Type: "string", Meaning: "Where or why, in numbers: the flags' details, the session status, or the failed fit (pattern/phase)."},
 	{Name: "model_network", Type: "string", Meaning: "The model's network (weights digest); empty for humans. A network run with several seeds counts once in the group statistics."},
 	{Name: "pse_baseline_censor", Type: "string", Meaning: "Whether pse_baseline is a bound (every answer one colour at the end of the tested range).", Levels: censorLevels},

@@ -48,7 +48,10 @@ type Participant struct {
 	Flags []string
 	// FlagDetails, when given, say why in numbers, one per flag.
 	FlagDetails []string
-	Trials      []TrialRow
+	// ExcludeSeparated: the participant's rules leave out a perfectly
+	// separated fit (ParticipantResult.Separated), with reason "separated".
+	ExcludeSeparated bool
+	Trials           []TrialRow
 }
 
 // Options tune Analyze. Zero fields take the defaults.
