@@ -18,28 +18,32 @@ import (
 
 const firefoxUA = "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"
 
-// plannedTargets reads a session's screening targets from its stored plan
-// (the server's copy, whatever the browser is shown).
-func (ts *testServer) plannedTargets(id string) map[int]int {
+// storedPlan reads a session's plan as the server stored it (whatever the
+// browser is shown): screening targets and catch trials.
+func (ts *testServer) storedPlan(id string) (targets map[int]int, catch map[int]bool) {
 	ts.t.Helper()
 	var p experiments.Plan
 	if err := ts.db.Pool.QueryRow(context.Background(), `SELECT plan FROM sessions WHERE id = $1`, id).Scan(&p); err != nil {
 		ts.t.Fatal(err)
 	}
-	out := map[int]int{}
+	targets, catch = map[int]int{}, map[int]bool{}
 	for _, tr := range p.Trials {
 		if tr.Target != nil {
-			out[tr.Index] = *tr.Target
+			targets[tr.Index] = *tr.Target
 		}
+		catch[tr.Index] = tr.Catch
 	}
-	return out
+	return targets, catch
 }
+
+// answerer gives a test trial's answer; nil: the simulated observer.
+type answerer func(trialIndex int, catch bool, tint float64) string
 
 // takePart runs a whole session through the API as the browser would:
 // the screening (answered right), every test trial answered by a simulated
 // observer, with the given frames dropped per trial and input modality,
 // then events, then completion.
-func (ts *testServer) takePart(slug, pid, userAgent string, seed uint64, dropped int, input string, events []map[string]any) createdSession {
+func (ts *testServer) takePart(slug, pid, userAgent string, seed uint64, dropped int, input string, events []map[string]any, answers ...answerer) createdSession {
 	ts.t.Helper()
 	rec := ts.do(http.MethodPost, "/api/v1/studies/"+slug+"/sessions", map[string]any{
 		"params": map[string]string{"PROLIFIC_PID": pid, "STUDY_ID": "study-1", "SESSION_ID": "sub-" + pid},
@@ -48,14 +52,18 @@ func (ts *testServer) takePart(slug, pid, userAgent string, seed uint64, dropped
 	}, "User-Agent", userAgent)
 	wantStatus(ts.t, rec, http.StatusCreated)
 	s := decodeJSON[createdSession](ts.t, rec.Body.Bytes())
-	targets := ts.plannedTargets(s.SessionID)
+	targets, catch := ts.storedPlan(s.SessionID)
 	o := newObserver(seed, s.Condition, 4)
 	for _, tr := range s.Plan.Trials {
 		var body map[string]any
 		if target, ok := targets[tr.Index]; ok {
 			body = map[string]any{"response": target, "tint": *tr.Tint, "rt_ms": 900, "input": "click"}
 		} else {
-			body = answer(o.answer(tr.Phase, tr.Pattern, *tr.Tint), *tr.Tint)
+			response := o.answer(tr.Phase, tr.Pattern, *tr.Tint)
+			for _, a := range answers {
+				response = a(tr.Index, catch[tr.Index], *tr.Tint)
+			}
+			body = answer(response, *tr.Tint)
 			body["dropped_frames"], body["input"] = dropped, input
 		}
 		if got := ts.put(s, tr.Index, body); got != http.StatusCreated {
@@ -187,6 +195,44 @@ func TestSessionsCSVFlagsAndExclusion(t *testing.T) {
 		if row["session_id"] == flagged.SessionID && (row["flags"] != "dropped_frames;fullscreen" || row["included"] != "false") {
 			t.Errorf("summary row of the flagged session: %v", row)
 		}
+	}
+}
+
+// TestFailedCatchTrialsExclude: a session that answers its catch trials
+// (obvious tints) wrongly is flagged "catch" by the default rules and left
+// out of the results, which say why; sessions.csv has its catch accuracy.
+func TestFailedCatchTrialsExclude(t *testing.T) {
+	ts := newTestServer(t)
+	token := ts.researcher("catch@example.org")
+	d := simDefinition("catchy", 4, experiments.DefaultTints())
+	d.Test.CatchTrials = 3
+	wantStatus(t, ts.do(http.MethodPost, "/api/v1/experiments", d.WithDefaults(), auth(token)...), http.StatusCreated)
+	wantStatus(t, ts.do(http.MethodPatch, "/api/v1/experiments/catchy", `{"status": "open"}`, auth(token)...), http.StatusOK)
+	inattentive := func(_ int, catch bool, tint float64) string {
+		if catch { // the wrong colour, every time
+			if tint > 0 {
+				return experiments.Green
+			}
+			return experiments.Red
+		}
+		return experiments.Red
+	}
+	s := ts.takePart("catchy", "p-catch", firefoxUA, 3, 0, "key", nil, inattentive)
+	_, rows, _ := readCSV(t, ts, "/api/v1/experiments/catchy/sessions.csv", token)
+	if len(rows) != 1 || rows[0]["catch_trials"] != "6" || rows[0]["catch_correct"] != "0" || rows[0]["catch_accuracy"] != "0" ||
+		rows[0]["flags"] != experiments.FlagCatch {
+		t.Fatalf("sessions.csv %v", rows)
+	}
+	var res analysis.Results
+	if err := json.Unmarshal(ts.do(http.MethodGet, "/api/v1/experiments/catchy/results", nil, auth(token)...).Body.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	if g := res.Groups[0]; g.N != 0 || len(g.Excluded) != 1 || g.Excluded[0].SessionID != s.SessionID || g.Excluded[0].Reason != experiments.FlagCatch {
+		t.Fatalf("n %d, excluded %+v", g.N, g.Excluded)
+	}
+	page := ts.do(http.MethodGet, "/researcher/experiments/catchy/results", nil, "Cookie", ts.signIn("catch@example.org").String()).Body.String()
+	if !strings.Contains(page, "0 of 6 catch trials right (0%), fewer than 75%") {
+		t.Error("the results page does not say why the session is excluded")
 	}
 }
 
