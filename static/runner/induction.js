@@ -5,7 +5,7 @@
 import { $, clicked, round1, setState } from './dom.js';
 import { clock } from './clock.js';
 import { logEvent } from './queue.js';
-import { begin, enterFullscreen, images, loadImage, makeStage } from './stage.js';
+import { begin, clearImages, enterFullscreen, images, loadImage, makeStage } from './stage.js';
 import { inScope, preview } from './trial.js';
 import { loadStep, run, saveRecord } from './session.js';
 import { t } from './texts.js';
@@ -65,7 +65,7 @@ export async function runInduction(step) {
   });
   session.rec.inductions[step.index] = true;
   saveRecord();
-  images.clear();
+  clearImages();
 }
 
 async function pauseScreen(ui, scope, title, text) {

@@ -11,11 +11,13 @@ import { clock, measureRefresh } from './clock.js';
 import { input } from './input.js';
 import { reliably } from './net.js';
 import { logEvent, sessionGone } from './queue.js';
-import { enterFullscreen } from './stage.js';
+import { ImageRefused, enterFullscreen } from './stage.js';
 import { endAll, preview } from './trial.js';
 import { pauseInduction, inductionBack, watchPage } from './induction.js';
 import { afterCheck, resume, runFrom } from './flow.js';
-import { API, boot, fatal, params, recordKey, run, saveRecord, showEnded, startQueue } from './session.js';
+import {
+  API, boot, fatal, params, recordKey, run, saveRecord, sessionEnded, showEnded, startQueue,
+} from './session.js';
 import { t } from './texts.js';
 
 async function consent() {
@@ -137,6 +139,10 @@ function initButtons() {
     logEvent('preview_skip', { state: document.body.dataset.state });
   });
   $('#fatal-reload').addEventListener('click', () => location.reload());
+  $('#gone-restart').addEventListener('click', () => {
+    store.del(recordKey());
+    location.reload();
+  });
 }
 
 function supported() {
@@ -187,5 +193,6 @@ async function main() {
 
 main().catch((err) => {
   console.error(err);
-  fatal(t('runner.unexpected', { detail: err?.message || err }));
+  if (err instanceof ImageRefused && sessionGone(err.status)) sessionEnded(err.status);
+  else fatal(t('runner.unexpected', { detail: err?.message || err }));
 });

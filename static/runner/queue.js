@@ -7,11 +7,12 @@ import { backoff, net, request, retryable } from './net.js';
 
 const API = '/api/v1';
 
-// sessionGone: the server no longer knows the session (or its token).
-export const sessionGone = (status) => status === 401 || status === 404;
+// sessionGone: the server no longer serves the session: it was deleted
+// (404; 401 once its token is gone with it) or withdrawn (410).
+export const sessionGone = (status) => status === 401 || status === 404 || status === 410;
 
 export class SendQueue {
-  // onGone is called once when the server says the session is gone.
+  // onGone(status) is called once when the server says the session is gone.
   constructor(session, onGone) {
     this.session = session;
     this.onGone = onGone;
@@ -114,7 +115,7 @@ export class SendQueue {
     if (retryable(r.status)) return false;
     if (sessionGone(r.status)) {
       this.dead = true;
-      this.onGone(r);
+      this.onGone(r.status);
       return false;
     }
     if (index !== undefined) {

@@ -37,7 +37,7 @@ export function stepTrials(step) {
 }
 
 export function startQueue() {
-  run.queue = new SendQueue(run.session, sessionLost);
+  run.queue = new SendQueue(run.session, sessionEnded);
   useQueue(run.queue);
 }
 
@@ -50,18 +50,27 @@ export function fatal(text) {
   setState('error');
 }
 
-// sessionLost: the server no longer knows this session (or its token).
-function sessionLost() {
-  store.del(recordKey());
-  fatal(t('runner.session_missing'));
+// sessionEnded: the server no longer serves this session (sessionGone):
+// nothing is retried or sent any more, and the page says why. Reopening
+// the link shows a withdrawal's confirmation, or starts afresh.
+export function sessionEnded(status) {
+  endAll();
+  run.queue?.clear();
+  exitFullscreen();
+  if (status !== 410) store.del(recordKey());
+  $('#gone-withdrawn').hidden = status !== 410;
+  $('#gone-deleted').hidden = status === 410;
+  show('gone');
+  setState('gone');
 }
 
 // call makes a request of the session's own (its token), retried while the
-// server is unreachable; a session the server no longer knows ends here.
+// server is unreachable or in trouble; a session the server no longer
+// serves ends here.
 export async function call(method, path, opts = {}) {
   const r = await reliably(method, path, { ...opts, token: run.session.token });
   if (sessionGone(r.status)) {
-    sessionLost();
+    sessionEnded(r.status);
     return never();
   }
   return r;

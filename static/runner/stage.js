@@ -2,7 +2,7 @@
 // image preloading, and full screen.
 
 import { $, clicked, setState, show, sleep } from './dom.js';
-import { backoff, net } from './net.js';
+import { backoff, net, retryable } from './net.js';
 import { logEvent } from './queue.js';
 
 // makeStage: the canvas is size_px square, and size_px / devicePixelRatio
@@ -54,22 +54,32 @@ export function makeStage(canvas, size, scope) {
   };
 }
 
-// Images are preloaded AND decoded before a phase starts.
+// Images are preloaded AND decoded before a phase starts. They are
+// fetched (not left to <img>) so that the server's answer is seen: a
+// refusal (4xx) is final and rejects with ImageRefused; only network
+// failures and retryable statuses are tried again.
 export const images = new Map();
+
+export class ImageRefused extends Error {
+  constructor(url, status) {
+    super(`the server refused an image (error ${status})`);
+    this.url = url;
+    this.status = status;
+  }
+}
 
 export function loadImage(url, { retry = true } = {}) {
   let p = images.get(url);
   if (!p) {
     p = (async () => {
       for (let attempt = 0; ; attempt++) {
-        const img = new Image();
-        img.src = url;
         try {
-          await img.decode();
+          const img = await fetchImage(url);
           if (attempt > 0) net.report('images', true);
           return img;
         } catch (err) {
-          if (!retry) {
+          if (err instanceof ImageRefused || !retry) {
+            if (attempt > 0) net.report('images', true);
             images.delete(url);
             throw err;
           }
@@ -83,6 +93,24 @@ export function loadImage(url, { retry = true } = {}) {
     p.then((img) => { p.img = img; }, () => {});
   }
   return p;
+}
+
+async function fetchImage(url) {
+  const res = await fetch(url);
+  if (!res.ok) {
+    if (retryable(res.status)) throw new Error(`image: error ${res.status}`);
+    throw new ImageRefused(url, res.status);
+  }
+  const img = new Image();
+  img.src = URL.createObjectURL(await res.blob());
+  await img.decode();
+  return img;
+}
+
+// clearImages forgets the preloaded images once a step is over.
+export function clearImages() {
+  for (const p of images.values()) if (p.img) URL.revokeObjectURL(p.img.src);
+  images.clear();
 }
 
 // enterFullscreen (soon after a click): a refusal is recorded, the study goes on.

@@ -5,7 +5,7 @@
 import { $, clicked, message, never, round1, setState } from './dom.js';
 import { clock } from './clock.js';
 import { logEvent } from './queue.js';
-import { begin, exitFullscreen, images, loadImage, makeStage } from './stage.js';
+import { begin, clearImages, exitFullscreen, loadImage, makeStage } from './stage.js';
 import { inScope, runTrial } from './trial.js';
 import { adjustment, pick, tintURL, twoAFC } from './trials.js';
 import { API, call, fatal, isDone, loadStep, run, saveRecord, showEnded, stepTrials } from './session.js';
@@ -73,7 +73,7 @@ export async function runTest(step) {
     }
     logEvent('test_end', { step: step.index, block: step.block, ...timing, period_ms: round1(clock.period) });
   });
-  images.clear();
+  clearImages();
 }
 
 async function nextStaircase(step) {

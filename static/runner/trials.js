@@ -148,8 +148,9 @@ export const pick = {
 
   async run(trial, { root, phaseStart }, scope) {
     const box = $('[data-patches]', root);
+    const [tinted, neutral] = await scope.wait(Promise.all([loadImage(trial.stimulus_url), loadImage(trial.neutral_url)]));
     const imgs = Array.from({ length: trial.patches }, (_, i) =>
-      el('img', { alt: '', src: i === trial.target ? trial.stimulus_url : trial.neutral_url }));
+      el('img', { alt: '', src: (i === trial.target ? tinted : neutral).src }));
     box.replaceChildren(...imgs.map((img, i) => el('button', { type: 'button', name: 'pick', value: i }, img,
       el('span', { className: 'visually-hidden', textContent: `${t('runner.patch')} ` }), el('kbd', { textContent: i + 1 }))));
     await scope.wait(Promise.all(imgs.map((img) => img.decode().catch(() => {}))));
