@@ -3,13 +3,11 @@ package server_test
 import (
 	"encoding/json"
 	"fmt"
-	"html"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/mccollough/mccollough/experiments"
 	"github.com/mccollough/mccollough/static"
 	"github.com/mccollough/mccollough/storage"
 )
@@ -232,61 +230,6 @@ func TestFinishedFragment(t *testing.T) {
 		t.Fatalf("finished fragment (code %s, redirect %s):\n%s", done.Code, done.Redirect, frag)
 	}
 	wantStatus(t, ts.do(http.MethodGet, path, nil), http.StatusUnauthorized)
-}
-
-// TestRunnerPageWeight keeps the participant's download small: the study
-// page plus every script and stylesheet it loads — each runner module the
-// entry module imports, followed through the served (rewritten) imports —
-// uncompressed, stimuli excluded. It also checks that the page preloads
-// every module, so that none waits for its importer to arrive.
-func TestRunnerPageWeight(t *testing.T) {
-	// 60 KB for the single-file runner; the split into modules added their
-	// import lines and a header comment each; the runner's messages in the
-	// study's language came with the boot data (about 4.5 KB of English).
-	const budget = 78_000
-	ts := newTestServer(t)
-	def := experiments.Classic() // the longest built-in consent text
-	ts.addStudy(def, storage.StatusOpen)
-	rec := ts.do(http.MethodGet, "/s/classic?PROLIFIC_PID=p", nil)
-	wantStatus(t, rec, http.StatusOK)
-	page := rec.Body.String()
-	total := len(page)
-	parts := []string{fmt.Sprintf("page %d", len(page))}
-	linked := regexp.MustCompile(`(?:src|href)="(/static/[^"]+)"`).FindAllStringSubmatch(page, -1)
-	preloaded := map[string]bool{}
-	for _, m := range regexp.MustCompile(`<link rel="modulepreload" href="([^"]+)"`).FindAllStringSubmatch(page, -1) {
-		preloaded[m[1]] = true
-	}
-	imported := regexp.MustCompile(`(?m)^(?:import|export)\b[^'";]*?['"](/static/[^'"]+)['"]`)
-	seen := map[string]bool{}
-	var fetch func(url string)
-	fetch = func(url string) {
-		if seen[url] {
-			return
-		}
-		seen[url] = true
-		r := ts.do(http.MethodGet, url, nil)
-		wantStatus(t, r, http.StatusOK)
-		body := r.Body.String()
-		total += len(body)
-		parts = append(parts, fmt.Sprintf("%s %d", strings.TrimPrefix(url, "/static/"), len(body)))
-		for _, m := range imported.FindAllStringSubmatch(body, -1) {
-			if !preloaded[m[1]] {
-				t.Errorf("%s imports %s, which the page does not preload", url, m[1])
-			}
-			fetch(m[1])
-		}
-	}
-	for _, m := range linked {
-		fetch(html.UnescapeString(m[1]))
-	}
-	if len(seen) < 5 { // runner.css, nomodule.js, the entry module and its imports
-		t.Fatalf("the page loads only %v", linked)
-	}
-	t.Logf("runner page weight: %d bytes (%.1f KB) of %d: %s", total, float64(total)/1024, budget, strings.Join(parts, ", "))
-	if total > budget {
-		t.Fatalf("runner page weight %d bytes exceeds the %d-byte budget", total, budget)
-	}
 }
 
 // TestConsentSaysTheEffectLastsDaysOnce: a custom consent text gets the

@@ -74,6 +74,7 @@ func New(cfg Config) *Server {
 	}))
 	e.Use(securityHeaders())
 	e.Use(bodyLimit(cfg.BodyLimit))
+	e.Use(compressResponses())
 	s.routes()
 	return s
 }
