@@ -329,8 +329,8 @@ func TestBrowserWithdrawBeforeSession(t *testing.T) {
 	// withdraws that session), so "declined" means none was started, and
 	// none can start now.
 	for _, r := range es.log.requests() {
-		if strings.HasSuffix(r, "/sessions") {
-			t.Fatalf("the page asked for a session: %s", r)
+		if strings.HasSuffix(r.path, "/sessions") {
+			t.Fatalf("the page asked for a session: %+v", r)
 		}
 	}
 	if n := es.countRows(`SELECT count(*) FROM sessions`); n != 0 {

@@ -34,7 +34,7 @@ import (
 // chromePath finds the browser: CHROME_PATH, else chromium or chrome on the
 // PATH. Without one the tests skip, unless MCCOLLOUGH_REQUIRE_BROWSER=1
 // (set in CI) makes that a failure.
-func chromePath(t *testing.T) string {
+func chromePath(t testing.TB) string {
 	t.Helper()
 	required := os.Getenv("MCCOLLOUGH_REQUIRE_BROWSER") == "1"
 	if testing.Short() && !required {
@@ -57,7 +57,7 @@ func chromePath(t *testing.T) string {
 
 // newBrowser starts a headless Chromium with a fresh profile (so a fresh
 // localStorage) for the test, and returns its tab's context.
-func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
+func newBrowser(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path := chromePath(t)
 	profile := t.TempDir() // removed after the browser has exited (cleanups run last-in first-out)
@@ -123,20 +123,26 @@ func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Con
 }
 
 // apiLog records what reached the server: trial PUTs with their statuses,
-// the number of stored trials at each POST /complete, and the method and
-// path of every API request.
+// the number of stored trials at each POST /complete, and every request of
+// the runner's (API and step fragments) with its answer.
 type apiLog struct {
 	mu        sync.Mutex
 	puts      map[int][]int
 	completes []int
-	api       []string
+	runner    []answered
 }
 
-// requests is the API requests received so far ("POST /api/v1/…").
-func (l *apiLog) requests() []string {
+// answered is a request and the status it got.
+type answered struct {
+	method, path string
+	status       int
+}
+
+// requests is the runner's requests answered so far.
+func (l *apiLog) requests() []answered {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return slices.Clone(l.api)
+	return slices.Clone(l.runner)
 }
 
 var (
@@ -167,10 +173,14 @@ func newE2EServer(t *testing.T) *e2eServer {
 	ts := newTestServer(t)
 	l := &apiLog{puts: map[int][]int{}}
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/") {
-			l.mu.Lock()
-			l.api = append(l.api, r.Method+" "+r.URL.Path)
-			l.mu.Unlock()
+		if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/s/") {
+			rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+			w = rec
+			defer func() {
+				l.mu.Lock()
+				l.runner = append(l.runner, answered{r.Method, r.URL.Path, rec.status})
+				l.mu.Unlock()
+			}()
 		}
 		if m := completePath.FindStringSubmatch(r.URL.Path); m != nil && r.Method == http.MethodPost {
 			// How many trials are stored when the runner asks to complete?
