@@ -25,6 +25,8 @@ type DB struct {
 	// plans caches sessions' immutable plans, so recording a trial costs one
 	// round trip.
 	plans *lru.Cache[string, *sessionInfo]
+	// trials stores answers in batches (trialbatch.go).
+	trials *trialBatcher
 	// creating holds a *sync.Mutex per experiment id (lockExperiment).
 	creating sync.Map
 }
@@ -60,7 +62,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("cannot reach the database at %s: %w", describeHost(cfg), redact(err))
 	}
-	return &DB{Pool: pool, plans: newPlanCache()}, nil
+	return &DB{Pool: pool, plans: newPlanCache(), trials: newTrialBatcher(pool)}, nil
 }
 
 // QueryExecMode is the pgx query execution mode in use (for the log).
@@ -82,8 +84,11 @@ func hasSetting(connString, name string) bool {
 	return regexp.MustCompile(`(^|\s)` + regexp.QuoteMeta(name) + `\s*=`).MatchString(connString)
 }
 
-// Close releases all connections.
-func (db *DB) Close() { db.Pool.Close() }
+// Close stops storing answers and releases all connections.
+func (db *DB) Close() {
+	db.trials.close()
+	db.Pool.Close()
+}
 
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error { return db.Pool.Ping(ctx) }

@@ -55,37 +55,24 @@ func (db *DB) recordTrial(ctx context.Context, info *sessionInfo, w TrialWrite) 
 		return false, experiments.InvalidFields(fieldError("model_p_red", "only model sessions report P(red)"))
 	}
 	// The normalised response is what identical retries are compared by.
-	// The session row is locked FOR KEY SHARE (as the foreign key check
-	// would anyway): if a withdrawal or deletion holds it, the insert waits
-	// and then re-checks the status, so no answer lands after the data was
-	// removed.
 	body, err := json.Marshal(r)
 	if err != nil {
 		return false, err
 	}
-	tint := &r.Tint
-	response := r.Response
+	row := trialRow{SessionID: info.ID, Index: r.Index, Phase: string(trial.Phase), Block: trial.Block,
+		Method: string(trial.Method), Pattern: trial.Pattern, Tint: &r.Tint, Response: r.Response, Setting: r.Setting,
+		RTMS: r.RTMS, OnsetMS: r.OnsetMS, IntendedMS: r.IntendedMS, MeasuredMS: r.MeasuredMS, Frames: r.Frames,
+		DroppedFrames: r.DroppedFrames, ModelPRed: w.ModelPRed, Body: body, Catch: trial.Catch,
+		SinceInductionMS: r.SinceInductionMS, Input: r.Input}
 	if r.Setting != nil {
-		response = "" // the setting column holds an adjustment answer
+		row.Response = "" // the setting column holds an adjustment answer
 	}
-	var one int
-	err = db.Pool.QueryRow(ctx, `
-		INSERT INTO trials (session_id, trial_index, phase, block, method, pattern, tint, response, setting,
-		                    rt_ms, onset_ms, intended_ms, measured_ms, frames, dropped_frames, model_p_red, body,
-		                    catch, since_induction_ms, input)
-		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, nullif($20, '')
-		WHERE EXISTS (SELECT 1 FROM sessions WHERE id = $1 AND status IN ('started', 'complete') FOR KEY SHARE)
-		ON CONFLICT (session_id, trial_index) DO NOTHING
-		RETURNING 1`,
-		info.ID, r.Index, trial.Phase, trial.Block, trial.Method, trial.Pattern, tint, response, r.Setting,
-		r.RTMS, r.OnsetMS, r.IntendedMS, r.MeasuredMS, r.Frames, r.DroppedFrames, w.ModelPRed, body,
-		trial.Catch, r.SinceInductionMS, r.Input,
-	).Scan(&one)
-	if err == nil {
-		return true, nil
-	}
-	if !isNoRows(err) {
-		return false, fmt.Errorf("storing trial: %w", err)
+	// Stored with the answers that arrive meanwhile, in one statement
+	// (trialbatch.go): the common case costs this answer less than one
+	// round trip.
+	inserted, err := db.trials.insert(ctx, row)
+	if inserted || err != nil {
+		return inserted, err
 	}
 	// Nothing inserted: a retry of a stored trial, a conflicting answer, or
 	// a session that no longer takes answers.
