@@ -116,7 +116,16 @@ func (s *Server) putTrial(c echo.Context) error {
 	if created {
 		status = http.StatusCreated
 	}
-	return c.JSON(status, map[string]any{"index": index, "stored": true, "duplicate": !created})
+	return c.JSON(status, trialStored{Index: index, Stored: true, Duplicate: !created})
+}
+
+// trialStored is the answer to a trial PUT (a struct, not a map: it is the
+// busiest response, and encoding/json encodes a struct without sorting keys
+// or allocating per entry).
+type trialStored struct {
+	Index     int  `json:"index"`
+	Stored    bool `json:"stored"`
+	Duplicate bool `json:"duplicate"`
 }
 
 // nextTrial serves GET /api/v1/sessions/{id}/next?block=N: the next trial

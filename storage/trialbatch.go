@@ -58,7 +58,9 @@ type trialRow struct {
 	Input            string
 }
 
-// insertTrialsSQL stores the rows given as one array per column, each only
+// insertTrialsSQL stores the rows given as one array per column (session ids
+// as text: pgx encodes a []string as uuid[] only through a failed binary
+// attempt and the text format), each only
 // while its session takes answers. The session row is locked FOR KEY SHARE
 // (as the foreign key check would anyway): if a withdrawal or deletion holds
 // it, the row waits and then re-checks the status, so no answer lands after
@@ -68,16 +70,16 @@ const insertTrialsSQL = `
 	INSERT INTO trials (session_id, trial_index, phase, block, method, pattern, tint, response, setting,
 	                    rt_ms, onset_ms, intended_ms, measured_ms, frames, dropped_frames, model_p_red, body,
 	                    catch, since_induction_ms, input)
-	SELECT a.session_id, a.trial_index, a.phase, a.block, a.method, a.pattern, a.tint, a.response, a.setting,
+	SELECT a.session_id::uuid, a.trial_index, a.phase, a.block, a.method, a.pattern, a.tint, a.response, a.setting,
 	       a.rt_ms, a.onset_ms, a.intended_ms, a.measured_ms, a.frames, a.dropped_frames, a.model_p_red, a.body,
 	       a.catch, a.since_induction_ms, nullif(a.input, '')
-	FROM unnest($1::uuid[], $2::int[], $3::text[], $4::int[], $5::text[], $6::text[], $7::float8[], $8::text[],
+	FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::text[], $7::float8[], $8::text[],
 	            $9::float8[], $10::float8[], $11::float8[], $12::float8[], $13::float8[], $14::int[], $15::int[],
 	            $16::float8[], $17::jsonb[], $18::bool[], $19::float8[], $20::text[])
 	     AS a(session_id, trial_index, phase, block, method, pattern, tint, response, setting,
 	          rt_ms, onset_ms, intended_ms, measured_ms, frames, dropped_frames, model_p_red, body,
 	          catch, since_induction_ms, input)
-	WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.id = a.session_id AND s.status IN ('started', 'complete') FOR KEY SHARE)
+	WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.id = a.session_id::uuid AND s.status IN ('started', 'complete') FOR KEY SHARE)
 	ON CONFLICT (session_id, trial_index) DO NOTHING
 	RETURNING session_id::text, trial_index`
 
