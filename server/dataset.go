@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -34,9 +33,7 @@ func (s *Server) datasetZip(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, "application/zip")
-	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s_psych-ds.zip"`, e.Slug))
+	download(c, e.Slug+"_psych-ds.zip", "application/zip")
 	c.Response().WriteHeader(http.StatusOK)
 	return writeDataset(ctx, s.db, c.Response(), e, res, versions)
 }

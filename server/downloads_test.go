@@ -13,12 +13,14 @@ func TestDownloadsAreAttachmentsNoCacheKeeps(t *testing.T) {
 	w := ts.signedIn("ada@example.org")
 	w.experimentOf(shortDefinition("study"))
 	for path, name := range map[string]string{
-		"/api/v1/experiments/study/export.csv":          "study_trials.csv",
-		"/api/v1/experiments/study/codebook.csv":        "study_codebook.csv",
-		"/api/v1/experiments/study/summary.csv":         "study_summary.csv",
-		"/api/v1/experiments/study/dataset.zip":         "study_psych-ds.zip",
-		"/api/v1/experiments/study/definition.json":     "study_v1.json",
-		"/researcher/experiments/study/definition.json": "study.json",
+		"/api/v1/experiments/study/export.csv":                "study_trials.csv",
+		"/api/v1/experiments/study/codebook.csv":              "study_codebook_trials.csv",
+		"/api/v1/experiments/study/codebook.csv?for=sessions": "study_codebook_sessions.csv",
+		"/api/v1/experiments/study/sessions.csv":              "study_sessions.csv",
+		"/api/v1/experiments/study/summary.csv":               "study_summary.csv",
+		"/api/v1/experiments/study/dataset.zip":               "study_psych-ds.zip",
+		"/api/v1/experiments/study/definition.json":           "study_v1.json",
+		"/researcher/experiments/study/definition.json":       "study.json",
 	} {
 		rec := w.get(path)
 		wantStatus(t, rec, http.StatusOK)
