@@ -24,7 +24,9 @@ const (
 	Conflict     Code = "conflict"
 	Unauthorized Code = "unauthorized"
 	Forbidden    Code = "forbidden"
-	Internal     Code = "internal"
+	// Gone: the thing existed and was ended for good (a withdrawn session).
+	Gone     Code = "gone"
+	Internal Code = "internal"
 )
 
 // Error is the project's one error type: a code, a message safe to show to a

@@ -20,6 +20,7 @@ var statusOf = map[experiments.Code]int{
 	experiments.Conflict:     http.StatusConflict,
 	experiments.Unauthorized: http.StatusUnauthorized,
 	experiments.Forbidden:    http.StatusForbidden,
+	experiments.Gone:         http.StatusGone,
 	experiments.Internal:     http.StatusInternalServerError,
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -52,11 +53,11 @@ func TestWithdrawalRemovesEveryRowOfTheSession(t *testing.T) {
 	if ref != "" || params != "{}" || status != "withdrawn" {
 		t.Fatalf("withdrawn session keeps ref %q params %s status %s", ref, params, status)
 	}
-	// Later writes are refused; withdrawing again is harmless.
-	if got := ts.put(leaving, 5, answer("red", *leaving.Plan.Trials[5].Tint)); got != http.StatusConflict {
+	// Later writes are refused (gone); withdrawing again is harmless.
+	if got := ts.put(leaving, 5, answer("red", *leaving.Plan.Trials[5].Tint)); got != http.StatusGone {
 		t.Fatalf("PUT after withdrawal: %d", got)
 	}
-	wantStatus(t, ts.do(http.MethodPost, "/api/v1/sessions/"+leaving.SessionID+"/complete", nil, auth(leaving.Token)...), http.StatusConflict)
+	wantStatus(t, ts.do(http.MethodPost, "/api/v1/sessions/"+leaving.SessionID+"/complete", nil, auth(leaving.Token)...), http.StatusGone)
 	wantStatus(t, ts.do(http.MethodPost, "/api/v1/sessions/"+leaving.SessionID+"/withdraw", nil, auth(leaving.Token)...), http.StatusOK)
 	wantStatus(t, ts.do(http.MethodPost, "/api/v1/sessions/"+leaving.SessionID+"/withdraw", nil, auth(staying.Token)...), http.StatusUnauthorized)
 }
@@ -184,4 +185,69 @@ func TestDefinitionExportForReplication(t *testing.T) {
 		t.Fatal("induction stimuli missing")
 	}
 	wantStatus(t, ts.do(http.MethodGet, "/api/v1/experiments/short/definition.json?version=7", nil, auth(token)...), http.StatusNotFound)
+}
+
+// TestDeletedAndWithdrawnSessionsOnEveryParticipantRoute: once a
+// researcher deletes a session, every participant route answers 404 for
+// it, although this replica has its plan cached (they used to answer from
+// the cache, and events failed with a 500); once a participant withdraws,
+// every route answers 410, except the three that show the confirmation.
+func TestDeletedAndWithdrawnSessionsOnEveryParticipantRoute(t *testing.T) {
+	ts := newTestServer(t)
+	token := ts.ownedStudy("short")
+	deleted := ts.startSession("short", nil)
+	withdrawn := ts.startSession("short", nil)
+	for _, s := range []createdSession{deleted, withdrawn} {
+		if code := ts.put(s, 0, answer("red", *s.Plan.Trials[0].Tint)); code != http.StatusCreated {
+			t.Fatalf("PUT: %d", code)
+		}
+		// Every route has seen the session: its plan is in this replica's cache.
+		wantStatus(t, ts.do(http.MethodGet, "/s/short/sessions/"+s.SessionID+"/steps/2", nil, auth(s.Token)...), http.StatusOK)
+	}
+	wantStatus(t, ts.do(http.MethodDelete, "/api/v1/experiments/short/sessions/"+deleted.SessionID, nil, auth(token)...), http.StatusOK)
+	wantStatus(t, ts.do(http.MethodPost, "/api/v1/sessions/"+withdrawn.SessionID+"/withdraw", nil, auth(withdrawn.Token)...), http.StatusOK)
+
+	bodies := map[string]func(s createdSession) any{
+		"/trials/:index": func(s createdSession) any { return answer("red", *s.Plan.Trials[1].Tint) },
+		"/events":        func(createdSession) any { return `{"events": [{"seq": 5, "kind": "phase_start", "t_ms": 1}]}` },
+	}
+	// What a withdrawn session still answers, so its participant sees the
+	// confirmation (on a reload too) and withdrawing again is harmless.
+	stillAnswers := map[string]bool{"GET /api/v1/sessions/:id": true, "GET /s/:slug/sessions/:id/ended": true,
+		"POST /api/v1/sessions/:id/withdraw": true}
+	checked := 0
+	for _, r := range ts.srv.Routes() {
+		if !strings.Contains(r.Path, "/sessions/:id") || strings.HasPrefix(r.Path, "/api/v1/experiments/") {
+			continue // not a participant route
+		}
+		checked++
+		for _, tc := range []struct {
+			s    createdSession
+			want int
+		}{{deleted, http.StatusNotFound}, {withdrawn, http.StatusGone}} {
+			want := tc.want
+			if tc.want == http.StatusGone && stillAnswers[r.Method+" "+r.Path] {
+				want = http.StatusOK
+			}
+			path := strings.NewReplacer(":slug", "short", ":id", tc.s.SessionID, ":index", "1", ":step", "2").Replace(r.Path)
+			switch {
+			case strings.HasSuffix(path, "/next"):
+				path += "?block=0"
+			case strings.HasSuffix(path, "/stimulus.png"):
+				path += "?pattern=a&tint=2"
+			}
+			var body any
+			for suffix, b := range bodies {
+				if strings.HasSuffix(r.Path, suffix) {
+					body = b(tc.s)
+				}
+			}
+			if rec := ts.do(r.Method, path, body, auth(tc.s.Token)...); rec.Code != want {
+				t.Errorf("%s %s: %d, want %d: %s", r.Method, r.Path, rec.Code, want, rec.Body.String())
+			}
+		}
+	}
+	if checked < 10 {
+		t.Fatalf("only %d participant routes found", checked)
+	}
 }

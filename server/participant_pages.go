@@ -216,14 +216,16 @@ func (s *Server) finishedFragment(c echo.Context) error {
 
 // endedFragment serves GET /s/{slug}/sessions/{id}/ended: why a withdrawn
 // or screened-out session stopped, with its reference (409 for any other).
+// It is, with GET /api/v1/sessions/{id} and the withdrawal itself, what a
+// withdrawn session still answers: the participant sees the confirmation.
 func (s *Server) endedFragment(c echo.Context) error {
-	sess, err := s.participantSession(c)
+	st, err := s.db.SessionState(c.Request().Context(), c.Param("id"), bearerToken(c))
 	if err != nil {
 		return err
 	}
-	st, err := s.db.SessionState(c.Request().Context(), sess.ID, bearerToken(c))
-	if err != nil {
-		return err
+	sess := st.Session
+	if sess.Slug != c.Param("slug") {
+		return experiments.Errorf(experiments.NotFound, "no session %q in study %q", c.Param("id"), c.Param("slug"))
 	}
 	v := templates.EndedView{T: sess.Definition.Texts(), Contact: sess.Definition.Contact, Reason: st.StatusReason, SessionID: sess.ID}
 	switch st.Status {

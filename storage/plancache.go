@@ -30,15 +30,47 @@ func newPlanCache() *lru.Cache[string, *sessionInfo] {
 	return c
 }
 
-// SessionDesign is a session's plan and definition without its token: for
-// serving its stimuli (images carry no participant data and cannot send a
-// bearer token).
+// SessionDesign is a live session's plan and definition without its
+// token: for serving its stimuli (images carry no participant data and
+// cannot send a bearer token).
 func (db *DB) SessionDesign(ctx context.Context, id string) (Session, error) {
 	info, err := db.cachedSession(ctx, id)
 	if err != nil {
 		return Session{}, err
 	}
-	return info.Session, nil
+	s := info.Session
+	if s.Status, err = db.liveStatus(ctx, id); err != nil {
+		return Session{}, err
+	}
+	return s, nil
+}
+
+// liveStatus reads the session's status from the database, where a
+// deletion or a withdrawal on any replica shows at once: a deleted session
+// is NotFound (and leaves this replica's cache), a withdrawn one Gone.
+func (db *DB) liveStatus(ctx context.Context, id string) (string, error) {
+	var status string
+	err := db.Pool.QueryRow(ctx, `SELECT status FROM sessions WHERE id = $1`, id).Scan(&status)
+	if isNoRows(err) {
+		return "", db.sessionDeleted(id)
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading session status: %w", err)
+	}
+	if status == experiments.StatusWithdrawn {
+		return "", sessionWithdrawn()
+	}
+	return status, nil
+}
+
+// sessionDeleted forgets a session its researcher deleted, and says so.
+func (db *DB) sessionDeleted(id string) error {
+	db.plans.Remove(id)
+	return experiments.Errorf(experiments.NotFound, "no session %q: it was deleted", id)
+}
+
+func sessionWithdrawn() error {
+	return experiments.Errorf(experiments.Gone, "the participant withdrew from this session and its data was deleted")
 }
 
 func (db *DB) cachedSession(ctx context.Context, id string) (*sessionInfo, error) {

@@ -37,7 +37,7 @@ func (db *DB) SessionState(ctx context.Context, id, token string) (SessionState,
 		       coalesce((SELECT max(seq) FROM events WHERE session_id = s.id), -1)
 		FROM sessions s WHERE s.id = $1`, id).Scan(&st.Status, &st.StatusReason, &st.CompletionCode, &st.CompletedAt, &st.Stored, &st.MaxEventSeq)
 	if isNoRows(err) {
-		return SessionState{}, experiments.Errorf(experiments.NotFound, "no session %q", id)
+		return SessionState{}, db.sessionDeleted(id)
 	}
 	if err != nil {
 		return SessionState{}, fmt.Errorf("reading session: %w", err)
@@ -45,14 +45,19 @@ func (db *DB) SessionState(ctx context.Context, id, token string) (SessionState,
 	return st, nil
 }
 
-// SessionPlan is a session's immutable part (plan, definition, condition;
-// Status is left empty), authorised by its token; usually served from memory.
+// SessionPlan is a live session's immutable part (plan, definition,
+// condition; usually from memory) with its current status, authorised by
+// its token. A deleted session is NotFound, a withdrawn one Gone.
 func (db *DB) SessionPlan(ctx context.Context, id, token string) (Session, error) {
 	info, err := db.sessionFor(ctx, id, token)
 	if err != nil {
 		return Session{}, err
 	}
-	return info.Session, nil
+	s := info.Session
+	if s.Status, err = db.liveStatus(ctx, id); err != nil {
+		return Session{}, err
+	}
+	return s, nil
 }
 
 // NextStaircaseTrial is the next trial of a staircase block, computed from
@@ -64,6 +69,9 @@ func (db *DB) NextStaircaseTrial(ctx context.Context, id, token string, block in
 		return experiments.Trial{}, false, err
 	}
 	if _, err := info.Plan.BlockStep(block); err != nil {
+		return experiments.Trial{}, false, err
+	}
+	if _, err := db.liveStatus(ctx, id); err != nil {
 		return experiments.Trial{}, false, err
 	}
 	stored, err := db.storedResponses(ctx, id, block, info.Plan)
@@ -84,6 +92,9 @@ type Completion struct {
 func (db *DB) CompleteSession(ctx context.Context, id, token string) (Completion, error) {
 	info, err := db.sessionFor(ctx, id, token)
 	if err != nil {
+		return Completion{}, err
+	}
+	if _, err := db.liveStatus(ctx, id); err != nil {
 		return Completion{}, err
 	}
 	stored, err := db.storedResponses(ctx, id, -1, info.Plan)
@@ -122,11 +133,16 @@ func (db *DB) RecordEvents(ctx context.Context, id, token string, events []exper
 	}
 	var created int
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-		var ok bool
-		if err := tx.QueryRow(ctx, `SELECT status IN ('started', 'complete') FROM sessions WHERE id = $1 FOR SHARE`, id).Scan(&ok); err != nil {
+		var status string
+		err := tx.QueryRow(ctx, `SELECT status FROM sessions WHERE id = $1 FOR SHARE`, id).Scan(&status)
+		switch {
+		case isNoRows(err):
+			return db.sessionDeleted(id)
+		case err != nil:
 			return err
-		}
-		if !ok {
+		case status == experiments.StatusWithdrawn:
+			return sessionWithdrawn()
+		case status != experiments.StatusStarted && status != experiments.StatusComplete:
 			return experiments.Errorf(experiments.Conflict, "the session no longer accepts events")
 		}
 		batch := &pgx.Batch{}
@@ -150,7 +166,7 @@ func (db *DB) RecordEvents(ctx context.Context, id, token string, events []exper
 		if err := br.Close(); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE sessions SET updated_at = now() WHERE id = $1`, id)
+		_, err = tx.Exec(ctx, `UPDATE sessions SET updated_at = now() WHERE id = $1`, id)
 		return err
 	})
 	if err != nil {

@@ -75,16 +75,21 @@ func (db *DB) recordTrial(ctx context.Context, info *sessionInfo, w TrialWrite) 
 		return inserted, err
 	}
 	// Nothing inserted: a retry of a stored trial, a conflicting answer, or
-	// a session that no longer takes answers.
-	var same bool
-	err = db.Pool.QueryRow(ctx, `SELECT body = $3::jsonb FROM trials WHERE session_id = $1 AND trial_index = $2`,
-		info.ID, r.Index, body).Scan(&same)
+	// a session that no longer takes answers (deleted, withdrawn, ended).
+	var status string
+	var same *bool
+	err = db.Pool.QueryRow(ctx, `SELECT s.status, (SELECT t.body = $3::jsonb FROM trials t WHERE t.session_id = s.id AND t.trial_index = $2)
+		FROM sessions s WHERE s.id = $1`, info.ID, r.Index, body).Scan(&status, &same)
 	switch {
 	case isNoRows(err):
-		return false, experiments.Errorf(experiments.Conflict, "the session no longer accepts responses")
+		return false, db.sessionDeleted(info.ID)
 	case err != nil:
 		return false, fmt.Errorf("checking stored trial: %w", err)
-	case !same:
+	case status == experiments.StatusWithdrawn:
+		return false, sessionWithdrawn()
+	case same == nil:
+		return false, experiments.Errorf(experiments.Conflict, "the session no longer accepts responses (it is %s)", status)
+	case !*same:
 		return false, experiments.Errorf(experiments.Conflict, "trial %d is already stored with a different response", r.Index)
 	}
 	return false, nil

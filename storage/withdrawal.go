@@ -33,7 +33,12 @@ func (db *DB) WithdrawSession(ctx context.Context, id, token string) (Withdrawal
 		// Lock the session first: a trial write racing with the withdrawal
 		// either commits before (and is deleted here) or finds the session
 		// withdrawn (and stores nothing).
-		if _, err := tx.Exec(ctx, `SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE`, id); err != nil {
+		var one int
+		err := tx.QueryRow(ctx, `SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE`, id).Scan(&one)
+		if isNoRows(err) {
+			return db.sessionDeleted(id)
+		}
+		if err != nil {
 			return err
 		}
 		tag, err := tx.Exec(ctx, `DELETE FROM trials WHERE session_id = $1`, id)
@@ -50,6 +55,9 @@ func (db *DB) WithdrawSession(ctx context.Context, id, token string) (Withdrawal
 			completion_code = NULL, updated_at = now() WHERE id = $1`, id, experiments.StatusWithdrawn)
 		return err
 	})
+	if experiments.ErrorCode(err) == experiments.NotFound {
+		return Withdrawal{}, err
+	}
 	if err != nil {
 		return Withdrawal{}, fmt.Errorf("withdrawing: %w", err)
 	}
@@ -185,6 +193,9 @@ type ScreeningOutcome struct {
 func (db *DB) CheckScreening(ctx context.Context, id, token string) (ScreeningOutcome, error) {
 	info, err := db.sessionFor(ctx, id, token)
 	if err != nil {
+		return ScreeningOutcome{}, err
+	}
+	if _, err := db.liveStatus(ctx, id); err != nil {
 		return ScreeningOutcome{}, err
 	}
 	def := info.Definition
