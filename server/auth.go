@@ -157,6 +157,8 @@ type loginRequest struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
 	Label    string `json:"label"`
+	// ExpiresInDays is the token's lifetime (default 90, at most 365).
+	ExpiresInDays int `json:"expires_in_days"`
 }
 
 // apiLogin serves POST /api/v1/login: a bearer token for scripts.
@@ -173,7 +175,7 @@ func (s *Server) apiLogin(c echo.Context) error {
 	if label == "" {
 		label = "api"
 	}
-	token, err := s.db.CreateAPIToken(c.Request().Context(), r.ID, label)
+	token, err := s.db.CreateAPIToken(c.Request().Context(), r.ID, label, tokenTTL(req.ExpiresInDays))
 	if err != nil {
 		return err
 	}

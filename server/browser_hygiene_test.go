@@ -432,7 +432,7 @@ func TestBrowserResearcherPreview(t *testing.T) {
 	}
 
 	// Not in the export.
-	token, err := es.db.CreateAPIToken(bg, r.ID, "test")
+	token, err := es.db.CreateAPIToken(bg, r.ID, "test", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -107,7 +107,7 @@ func TestPreviewFromTheDashboard(t *testing.T) {
 // apiToken is a bearer token of w's researcher.
 func (ts *testServer) apiToken(w *webClient) string {
 	ts.t.Helper()
-	token, err := ts.db.CreateAPIToken(ts.t.Context(), w.id, "test")
+	token, err := ts.db.CreateAPIToken(ts.t.Context(), w.id, "test", 0)
 	if err != nil {
 		ts.t.Fatal(err)
 	}

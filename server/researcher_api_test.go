@@ -22,7 +22,7 @@ func (ts *testServer) researcher(email string) string {
 	if err != nil {
 		ts.t.Fatal(err)
 	}
-	token, err := ts.db.CreateAPIToken(ctx, r.ID, "test")
+	token, err := ts.db.CreateAPIToken(ctx, r.ID, "test", 0)
 	if err != nil {
 		ts.t.Fatal(err)
 	}

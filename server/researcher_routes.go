@@ -18,6 +18,8 @@ func (s *Server) researcherRoutes() {
 	e.POST("/api/v1/login", s.apiLogin)
 	api := e.Group("/api/v1")
 	api.POST("/logout", s.apiLogout, signedIn...)
+	api.GET("/tokens", s.listTokens, signedIn...)
+	api.DELETE("/tokens/:id", s.revokeToken, signedIn...)
 	api.GET("/pairs", s.listPairs, signedIn...)
 	api.POST("/pairs", s.createPair, signedIn...)
 	api.GET("/pairs/:id", s.getPair, signedIn...)
@@ -52,6 +54,9 @@ func (s *Server) researcherRoutes() {
 	e.POST("/login", s.loginSubmit, anyone...)
 	e.POST("/logout", s.logoutSubmit, anyone...)
 	e.GET("/researcher", s.workspaceHome, signedIn...)
+	e.GET("/researcher/tokens", s.tokensPage, signedIn...)
+	e.POST("/researcher/tokens", s.createTokenSubmit, signedIn...)
+	e.POST("/researcher/tokens/:id/revoke", s.revokeTokenSubmit, signedIn...)
 	e.GET("/researcher/experiments/:slug/results", s.resultsPage, signedIn...)
 	e.POST("/researcher/experiments/:slug/observer-runs", s.observerRunsSubmit, signedIn...)
 	s.pageRoutes(signedIn...) // workspace_pages.go

@@ -185,34 +185,3 @@ func (db *DB) DeleteWebSession(ctx context.Context, id string) error {
 	_, err := db.Pool.Exec(ctx, `DELETE FROM web_sessions WHERE id_hash = $1`, hashToken(id))
 	return err
 }
-
-// CreateAPIToken issues a bearer token for scripts; only its hash is kept.
-func (db *DB) CreateAPIToken(ctx context.Context, researcherID int64, label string) (string, error) {
-	raw, _ := newToken()
-	token := "mcc_" + raw // recognisable in logs and secret scanners
-	hash := hashToken(token)
-	_, err := db.Pool.Exec(ctx, `INSERT INTO api_tokens (researcher_id, token_hash, label) VALUES ($1, $2, $3)`, researcherID, hash, label)
-	if err != nil {
-		return "", fmt.Errorf("creating API token: %w", err)
-	}
-	return token, nil
-}
-
-// APITokenResearcher is the researcher a bearer token belongs to.
-func (db *DB) APITokenResearcher(ctx context.Context, token string) (Researcher, error) {
-	var r Researcher
-	err := db.Pool.QueryRow(ctx, `
-		UPDATE api_tokens t SET last_used_at = now()
-		FROM researchers r WHERE r.id = t.researcher_id AND t.token_hash = $1 AND t.revoked_at IS NULL
-		RETURNING r.id, r.email, r.created_at`, hashToken(token)).Scan(&r.ID, &r.Email, &r.CreatedAt)
-	if isNoRows(err) {
-		return Researcher{}, experiments.Errorf(experiments.Unauthorized, "invalid or revoked API token")
-	}
-	return r, err
-}
-
-// RevokeAPIToken revokes a token (logout for scripts).
-func (db *DB) RevokeAPIToken(ctx context.Context, token string) error {
-	_, err := db.Pool.Exec(ctx, `UPDATE api_tokens SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL`, hashToken(token))
-	return err
-}

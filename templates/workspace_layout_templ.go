@@ -57,14 +57,14 @@ func WorkspacePage(title string, v Viewer) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "\"></script></head><body><header class=\"site\"><nav aria-label=\"Workspace\"><a class=\"brand\" href=\"/researcher\">McCollough</a> <a href=\"/researcher\">Experiments</a> <a href=\"/researcher/pairs\">Pattern pairs</a> <span class=\"spacer\"></span> <span class=\"muted\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "\"></script></head><body><header class=\"site\"><nav aria-label=\"Workspace\"><a class=\"brand\" href=\"/researcher\">McCollough</a> <a href=\"/researcher\">Experiments</a> <a href=\"/researcher/pairs\">Pattern pairs</a> <a href=\"/researcher/tokens\">API tokens</a> <span class=\"spacer\"></span> <span class=\"muted\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var3 string
 		templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(v.Email)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/workspace_layout.templ`, Line: 26, Col: 34}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/workspace_layout.templ`, Line: 27, Col: 34}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 		if templ_7745c5c3_Err != nil {
