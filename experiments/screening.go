@@ -132,6 +132,8 @@ func screeningTrials(s *Screening, seed int64, base Trial) []Trial {
 // Screening outcomes' reasons (stored as the session's status_reason).
 const (
 	ScreenReasonColorVision = "color_vision"
+	// ScreenReasonSkipped: test answers came before every screening answer.
+	ScreenReasonSkipped     = "screening_skipped"
 	ScreenReasonViewport    = "viewport_too_small"
 	ScreenReasonTouchDevice = "touch_device"
 )
@@ -156,6 +158,25 @@ func (s *Screening) ScreenDevice(info ScreenInfo) string {
 // ScreeningPickRight reports whether a screening answer (the position of
 // the patch picked) is the tinted patch, target.
 func ScreeningPickRight(target int, pick float64) bool { return math.Round(pick) == float64(target) }
+
+// HasScreening reports whether the plan screens colour vision (model
+// sessions' plans do not).
+func (p Plan) HasScreening() bool {
+	for _, t := range p.Trials {
+		if t.Method == MethodScreening {
+			return true
+		}
+	}
+	return false
+}
+
+// WaitsForScreening reports whether an answer to trial t is taken only
+// once the session has passed its screening: every trial but the
+// screening's own, when the plan has one. The server decides the
+// screening; the runner only shows it.
+func (p Plan) WaitsForScreening(t Trial) bool {
+	return t.Method != MethodScreening && p.HasScreening()
+}
 
 // ScoreScreening counts the screening trials answered right (the chosen
 // patch, a response's Setting, is the tinted one) and decides: passed, or

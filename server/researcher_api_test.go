@@ -293,7 +293,7 @@ func TestExportCSV(t *testing.T) {
 	rows := read("")
 	header := strings.Join(rows[0], ",")
 	want := "experiment,version,session_id,participant_kind,participant_id,condition,red_pattern,phase,block,trial_index," +
-		"method,catch,pattern,pattern_kind,orientation_deg,morph,tint,response,timeout,rt_ms,input,since_induction_ms," +
+		"method,catch,pattern,pattern_kind,orientation_deg,morph,tint,response,timeout,target,correct,rt_ms,input,since_induction_ms," +
 		"intended_ms,measured_ms,frames,dropped_frames," +
 		"refresh_hz,model_p_red,model_mechanism,model_seed,model_network,created_at,followup_elapsed_s"
 	if header != want {

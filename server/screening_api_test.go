@@ -1,9 +1,11 @@
 package server_test
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/mccollough/mccollough/experiments"
@@ -163,5 +165,98 @@ func TestVersionsStoredBeforeAFieldExisted(t *testing.T) {
 	}
 	if code, _ := ts.screen(s); code != http.StatusConflict {
 		t.Fatalf("verdict with no answers: %d", code)
+	}
+}
+
+// TestScreeningIsDecidedByTheServer: a runner that never asks for the
+// verdict gets nothing for it. Wrong answers, then test answers and
+// /complete: refused, screened out, no code. No screening answers at all:
+// the same (skipped). Right answers without asking: the server decides on
+// the first test answer and the session goes on. The export shows each
+// screening trial's target and whether it was hit.
+func TestScreeningIsDecidedByTheServer(t *testing.T) {
+	ts := newTestServer(t)
+	token := ts.researcher("screen@example.org")
+	wantStatus(t, ts.do(http.MethodPost, "/api/v1/experiments", screenedDefinition("screened"), auth(token)...), http.StatusCreated)
+	wantStatus(t, ts.do(http.MethodPatch, "/api/v1/experiments/screened", `{"status": "open"}`, auth(token)...), http.StatusOK)
+	answerScreening := func(s createdSession, right bool) int {
+		trials := screeningTrials(t, ts, s)
+		for _, tr := range trials {
+			choice := tr.Target
+			if !right {
+				choice = (tr.Target + 1) % tr.Patches
+			}
+			if got := ts.put(s, tr.Index, map[string]any{"response": choice, "tint": tr.Tint, "rt_ms": 900}); got != http.StatusCreated {
+				t.Fatalf("screening answer: %d", got)
+			}
+		}
+		return len(trials)
+	}
+	complete := func(s createdSession) *httptestRecorder {
+		return ts.do(http.MethodPost, "/api/v1/sessions/"+s.SessionID+"/complete", nil, auth(s.Token)...)
+	}
+	// Every answer wrong, the verdict never asked for.
+	wrong := ts.startSession("screened", nil)
+	n := answerScreening(wrong, false)
+	for _, tr := range wrong.Plan.Trials[n:] {
+		if got := ts.put(wrong, tr.Index, answer("red", *tr.Tint)); got != http.StatusConflict {
+			t.Fatalf("a test answer after failing answers: %d", got)
+		}
+	}
+	rec := complete(wrong)
+	wantStatus(t, rec, http.StatusConflict)
+	if strings.Contains(rec.Body.String(), "completion_code") {
+		t.Fatalf("a completion code for a session that failed: %s", rec.Body.String())
+	}
+	if status, reason := ts.sessionStatus(wrong.SessionID); status != "screened_out" || reason != "color_vision" {
+		t.Fatalf("wrong answers: %s (%s)", status, reason)
+	}
+	// The screening skipped.
+	skipped := ts.startSession("screened", nil)
+	test := skipped.Plan.Trials[n]
+	if got := ts.put(skipped, test.Index, answer("red", *test.Tint)); got != http.StatusConflict {
+		t.Fatalf("a test answer without screening answers: %d", got)
+	}
+	wantStatus(t, complete(skipped), http.StatusConflict)
+	if status, reason := ts.sessionStatus(skipped.SessionID); status != "screened_out" || reason != "screening_skipped" {
+		t.Fatalf("skipped screening: %s (%s)", status, reason)
+	}
+	// Right answers, the verdict not asked for: the tests run.
+	right := ts.startSession("screened", nil)
+	answerScreening(right, true)
+	for _, tr := range right.Plan.Trials[n:] {
+		if got := ts.put(right, tr.Index, answer("red", *tr.Tint)); got != http.StatusCreated {
+			t.Fatalf("a test answer after right answers: %d", got)
+		}
+	}
+	wantStatus(t, complete(right), http.StatusOK)
+
+	rec = ts.do(http.MethodGet, "/api/v1/experiments/screened/export.csv", nil, auth(token)...)
+	wantStatus(t, rec, http.StatusOK)
+	rows, err := csv.NewReader(strings.NewReader(rec.Body.String())).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, name := range rows[0] {
+		col[name] = i
+	}
+	hits := map[string]int{}
+	for _, row := range rows[1:] {
+		method, target, correct := row[col["method"]], row[col["target"]], row[col["correct"]]
+		switch {
+		case method != "screening" && (target != "" || correct != ""):
+			t.Errorf("a %s row with target %q, correct %q", method, target, correct)
+		case method == "screening" && (target == "" || correct == ""):
+			t.Errorf("a screening row without its target or correctness: %v", row)
+		case method == "screening":
+			if (row[col["response"]] == target) != (correct == "true") {
+				t.Errorf("screening row: response %s, target %s, correct %s", row[col["response"]], target, correct)
+			}
+			hits[row[col["session_id"]]+"/"+correct]++
+		}
+	}
+	if hits[wrong.SessionID+"/false"] != n || hits[right.SessionID+"/true"] != n {
+		t.Errorf("screening rows by session and correctness: %v", hits)
 	}
 }

@@ -43,6 +43,8 @@ var ExportColumns = []Column{
 	{"tint", "number", "CIELAB a*", "Tint of the light stripes shown (+ red, − green); for adjustment, the final setting.", "t.tint"},
 	{"response", "string", "", "The answer: red or green (2AFC), or timeout; for adjustment, the null setting in a* units; for screening, the position of the patch picked (0-based).", "CASE WHEN t.setting IS NOT NULL THEN t.setting::text ELSE t.response END"},
 	{"timeout", "boolean", "", "true when no answer came within the response window (response is then 'timeout'); left out of the fits.", "t.response = 'timeout'"},
+	{"target", "integer", "", "Screening trials: the position (0-based) of the tinted patch; empty for other trials.", "t.target"},
+	{"correct", "boolean", "", "Screening trials: true when the chosen patch was the tinted one; empty for other trials.", "CASE WHEN t.method = 'screening' THEN (t.setting = t.target)::text END"},
 	{"rt_ms", "number", "ms", "Response time from stimulus onset.", "t.rt_ms"},
 	{"input", "string", "", "How the answer was given: key, click (mouse, trackpad or pen) or touch; empty when not reported (model rows).", "t.input"},
 	{"since_induction_ms", "number", "ms", "Post-test trials: time from the end of the induction to the pattern's onset.", "t.since_induction_ms"},

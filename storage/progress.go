@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -106,20 +107,48 @@ func (db *DB) CompleteSession(ctx context.Context, id, token string) (Completion
 		e.Details = map[string]any{"missing": missing}
 		return Completion{}, e
 	}
+	code, err := db.complete(ctx, id, info.Plan.HasScreening())
+	if errors.Is(err, errScreeningNotPassed) {
+		// Never a code for a session that did not pass: decide it now.
+		if err := db.screeningGate(ctx, info); err != nil {
+			return Completion{}, err
+		}
+		code, err = db.complete(ctx, id, true)
+	}
+	if err != nil {
+		return Completion{}, err
+	}
+	return Completion{Code: code}, nil
+}
+
+// complete marks the session complete and returns its completion code;
+// when screened, only once it has passed the screening.
+func (db *DB) complete(ctx context.Context, id string, screened bool) (string, error) {
 	var code string
-	err = db.Pool.QueryRow(ctx, `
+	err := db.Pool.QueryRow(ctx, `
 		UPDATE sessions SET status = 'complete',
 		       completion_code = coalesce(completion_code, $2),
 		       completed_at = coalesce(completed_at, now()), updated_at = now()
-		WHERE id = $1 AND status IN ('started', 'complete')
-		RETURNING completion_code`, id, newCompletionCode()).Scan(&code)
-	if isNoRows(err) {
-		return Completion{}, experiments.Errorf(experiments.Conflict, "the session can no longer be completed")
+		WHERE id = $1 AND status IN ('started', 'complete') AND (NOT $3::bool OR screening_passed_at IS NOT NULL)
+		RETURNING completion_code`, id, newCompletionCode(), screened).Scan(&code)
+	if err == nil {
+		return code, nil
 	}
-	if err != nil {
-		return Completion{}, fmt.Errorf("completing session: %w", err)
+	if !isNoRows(err) {
+		return "", fmt.Errorf("completing session: %w", err)
 	}
-	return Completion{Code: code}, nil
+	var status string
+	var passed bool
+	err = db.Pool.QueryRow(ctx, `SELECT status, screening_passed_at IS NOT NULL FROM sessions WHERE id = $1`, id).Scan(&status, &passed)
+	switch {
+	case isNoRows(err):
+		return "", db.sessionDeleted(id)
+	case err != nil:
+		return "", fmt.Errorf("completing session: %w", err)
+	case status == experiments.StatusStarted && screened && !passed:
+		return "", errScreeningNotPassed
+	}
+	return "", experiments.Errorf(experiments.Conflict, "the session can no longer be completed (it is %s)", status)
 }
 
 // RecordEvents stores a batch of events, idempotent by sequence number

@@ -56,6 +56,11 @@ type trialRow struct {
 	Catch            bool
 	SinceInductionMS *float64
 	Input            string
+	// Target is a colour-check trial's tinted patch.
+	Target *int
+	// WaitsForScreening: stored only once the session passed its
+	// screening (experiments.Plan.WaitsForScreening).
+	WaitsForScreening bool
 }
 
 // insertTrialsSQL stores the rows given as one array per column (session ids
@@ -64,22 +69,24 @@ type trialRow struct {
 // while its session takes answers. The session row is locked FOR KEY SHARE
 // (as the foreign key check would anyway): if a withdrawal or deletion holds
 // it, the row waits and then re-checks the status, so no answer lands after
-// the data was removed. It returns the rows it stored; a row already stored
-// is left as it is.
+// the data was removed; an answer that waits for the screening lands only
+// once the session has passed it. It returns the rows it stored; a row
+// already stored is left as it is.
 const insertTrialsSQL = `
 	INSERT INTO trials (session_id, trial_index, phase, block, method, pattern, tint, response, setting,
 	                    rt_ms, onset_ms, intended_ms, measured_ms, frames, dropped_frames, model_p_red, body,
-	                    catch, since_induction_ms, input)
+	                    catch, since_induction_ms, input, target)
 	SELECT a.session_id::uuid, a.trial_index, a.phase, a.block, a.method, a.pattern, a.tint, a.response, a.setting,
 	       a.rt_ms, a.onset_ms, a.intended_ms, a.measured_ms, a.frames, a.dropped_frames, a.model_p_red, a.body,
-	       a.catch, a.since_induction_ms, nullif(a.input, '')
+	       a.catch, a.since_induction_ms, nullif(a.input, ''), a.target
 	FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::text[], $7::float8[], $8::text[],
 	            $9::float8[], $10::float8[], $11::float8[], $12::float8[], $13::float8[], $14::int[], $15::int[],
-	            $16::float8[], $17::jsonb[], $18::bool[], $19::float8[], $20::text[])
+	            $16::float8[], $17::jsonb[], $18::bool[], $19::float8[], $20::text[], $21::int[], $22::bool[])
 	     AS a(session_id, trial_index, phase, block, method, pattern, tint, response, setting,
 	          rt_ms, onset_ms, intended_ms, measured_ms, frames, dropped_frames, model_p_red, body,
-	          catch, since_induction_ms, input)
-	WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.id = a.session_id::uuid AND s.status IN ('started', 'complete') FOR KEY SHARE)
+	          catch, since_induction_ms, input, target, waits)
+	WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.id = a.session_id::uuid AND s.status IN ('started', 'complete')
+	              AND (NOT a.waits OR s.screening_passed_at IS NOT NULL) FOR KEY SHARE)
 	ON CONFLICT (session_id, trial_index) DO NOTHING
 	RETURNING session_id::text, trial_index`
 
@@ -211,7 +218,8 @@ func (b *trialBatcher) insertRows(batch []*pendingTrial) (map[*pendingTrial]bool
 		tints, settings, pReds, sinceInduction    = make([]*float64, n), make([]*float64, n), make([]*float64, n), make([]*float64, n)
 		rts, onsets, intended, measured           = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 		bodies                                    = make([][]byte, n)
-		catches                                   = make([]bool, n)
+		catches, waits                            = make([]bool, n), make([]bool, n)
+		targets                                   = make([]*int, n)
 	)
 	for i, p := range batch {
 		r := p.row
@@ -219,11 +227,12 @@ func (b *trialBatcher) insertRows(batch []*pendingTrial) (map[*pendingTrial]bool
 		tints[i], responses[i], settings[i] = r.Tint, r.Response, r.Setting
 		rts[i], onsets[i], intended[i], measured[i], frames[i], dropped[i] = r.RTMS, r.OnsetMS, r.IntendedMS, r.MeasuredMS, r.Frames, r.DroppedFrames
 		pReds[i], bodies[i], catches[i], sinceInduction[i], ins[i] = r.ModelPRed, r.Body, r.Catch, r.SinceInductionMS, r.Input
+		targets[i], waits[i] = r.Target, r.WaitsForScreening
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), trialBatchTimeout)
 	defer cancel()
 	rows, err := b.pool.Query(ctx, insertTrialsSQL, sessions, indexes, phases, blocks, methods, patterns, tints, responses,
-		settings, rts, onsets, intended, measured, frames, dropped, pReds, bodies, catches, sinceInduction, ins)
+		settings, rts, onsets, intended, measured, frames, dropped, pReds, bodies, catches, sinceInduction, ins, targets, waits)
 	if err != nil {
 		return nil, fmt.Errorf("storing trials: %w", err)
 	}

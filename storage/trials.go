@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -63,10 +64,27 @@ func (db *DB) recordTrial(ctx context.Context, info *sessionInfo, w TrialWrite) 
 		Method: string(trial.Method), Pattern: trial.Pattern, Tint: &r.Tint, Response: r.Response, Setting: r.Setting,
 		RTMS: r.RTMS, OnsetMS: r.OnsetMS, IntendedMS: r.IntendedMS, MeasuredMS: r.MeasuredMS, Frames: r.Frames,
 		DroppedFrames: r.DroppedFrames, ModelPRed: w.ModelPRed, Body: body, Catch: trial.Catch,
-		SinceInductionMS: r.SinceInductionMS, Input: r.Input}
+		SinceInductionMS: r.SinceInductionMS, Input: r.Input, Target: trial.Target, WaitsForScreening: p.WaitsForScreening(trial)}
 	if r.Setting != nil {
 		row.Response = "" // the setting column holds an adjustment answer
 	}
+	created, err := db.insertTrial(ctx, info, row)
+	if errors.Is(err, errScreeningNotPassed) {
+		// A runner that never asked for the verdict: decide it now.
+		if err := db.screeningGate(ctx, info); err != nil {
+			return false, err
+		}
+		created, err = db.insertTrial(ctx, info, row)
+	}
+	return created, err
+}
+
+// errScreeningNotPassed is insertTrial's answer when the session is open
+// but has not passed its screening yet.
+var errScreeningNotPassed = errors.New("the session has not passed its screening")
+
+// insertTrial stores one answer, and when it stores nothing, says why.
+func (db *DB) insertTrial(ctx context.Context, info *sessionInfo, row trialRow) (bool, error) {
 	// Stored with the answers that arrive meanwhile, in one statement
 	// (trialbatch.go): the common case costs this answer less than one
 	// round trip.
@@ -74,12 +92,15 @@ func (db *DB) recordTrial(ctx context.Context, info *sessionInfo, w TrialWrite) 
 	if inserted || err != nil {
 		return inserted, err
 	}
-	// Nothing inserted: a retry of a stored trial, a conflicting answer, or
-	// a session that no longer takes answers (deleted, withdrawn, ended).
+	// Nothing inserted: a retry of a stored trial, a conflicting answer, a
+	// screening not passed yet, or a session that no longer takes answers
+	// (deleted, withdrawn, ended).
 	var status string
+	var passed bool
 	var same *bool
-	err = db.Pool.QueryRow(ctx, `SELECT s.status, (SELECT t.body = $3::jsonb FROM trials t WHERE t.session_id = s.id AND t.trial_index = $2)
-		FROM sessions s WHERE s.id = $1`, info.ID, r.Index, body).Scan(&status, &same)
+	err = db.Pool.QueryRow(ctx, `SELECT s.status, s.screening_passed_at IS NOT NULL,
+		       (SELECT t.body = $3::jsonb FROM trials t WHERE t.session_id = s.id AND t.trial_index = $2)
+		FROM sessions s WHERE s.id = $1`, info.ID, row.Index, row.Body).Scan(&status, &passed, &same)
 	switch {
 	case isNoRows(err):
 		return false, db.sessionDeleted(info.ID)
@@ -87,12 +108,16 @@ func (db *DB) recordTrial(ctx context.Context, info *sessionInfo, w TrialWrite) 
 		return false, fmt.Errorf("checking stored trial: %w", err)
 	case status == experiments.StatusWithdrawn:
 		return false, sessionWithdrawn()
-	case same == nil:
+	case same != nil && !*same:
+		return false, experiments.Errorf(experiments.Conflict, "trial %d is already stored with a different response", row.Index)
+	case same != nil:
+		return false, nil // an identical retry
+	case status != experiments.StatusStarted && status != experiments.StatusComplete:
 		return false, experiments.Errorf(experiments.Conflict, "the session no longer accepts responses (it is %s)", status)
-	case !*same:
-		return false, experiments.Errorf(experiments.Conflict, "trial %d is already stored with a different response", r.Index)
+	case row.WaitsForScreening && !passed:
+		return false, errScreeningNotPassed
 	}
-	return false, nil
+	return false, experiments.Errorf(experiments.Conflict, "the session did not take the response: try again")
 }
 
 // storedResponses are the session's stored answers in a block (all blocks
