@@ -25,7 +25,9 @@ const (
 	Unauthorized Code = "unauthorized"
 	Forbidden    Code = "forbidden"
 	// Gone: the thing existed and was ended for good (a withdrawn session).
-	Gone     Code = "gone"
+	Gone Code = "gone"
+	// TooLarge: a quota is full (a session's events).
+	TooLarge Code = "too_large"
 	Internal Code = "internal"
 )
 

@@ -86,11 +86,14 @@ const (
 	EventPreviewSkip     = "preview_skip"
 )
 
-// Limits of an events batch.
+// Limits of an events batch, and of all the events of one session (an
+// anonymous participant cannot fill the database).
 const (
-	MaxEventsPerBatch = 500
-	MaxEventDataBytes = 4096
-	MaxEventSeq       = 1_000_000
+	MaxEventsPerBatch       = 500
+	MaxEventDataBytes       = 4096
+	MaxEventSeq             = 1_000_000
+	MaxEventsPerSession     = 10_000
+	MaxEventBytesPerSession = 8 << 20
 )
 
 var eventKindRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)

@@ -21,6 +21,7 @@ var statusOf = map[experiments.Code]int{
 	experiments.Unauthorized: http.StatusUnauthorized,
 	experiments.Forbidden:    http.StatusForbidden,
 	experiments.Gone:         http.StatusGone,
+	experiments.TooLarge:     http.StatusRequestEntityTooLarge,
 	experiments.Internal:     http.StatusInternalServerError,
 }
 

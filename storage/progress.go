@@ -152,7 +152,10 @@ func (db *DB) complete(ctx context.Context, id string, screened bool) (string, e
 }
 
 // RecordEvents stores a batch of events, idempotent by sequence number
-// (a resent batch stores nothing twice). It returns how many were new.
+// (a resent batch stores nothing twice). It returns how many were new. A
+// session holds at most experiments.MaxEventsPerSession events and
+// MaxEventBytesPerSession bytes of them: a batch that would pass either is
+// refused whole (TooLarge).
 func (db *DB) RecordEvents(ctx context.Context, id, token string, events []experiments.Event) (int, error) {
 	if _, err := db.sessionFor(ctx, id, token); err != nil {
 		return 0, err
@@ -160,10 +163,20 @@ func (db *DB) RecordEvents(ctx context.Context, id, token string, events []exper
 	if len(events) == 0 {
 		return 0, nil
 	}
+	seqs, kinds := make([]int, len(events)), make([]string, len(events))
+	data, times := make([]json.RawMessage, len(events)), make([]float64, len(events))
+	for i, ev := range events {
+		seqs[i], kinds[i], data[i], times[i] = ev.Seq, ev.Kind, ev.Data, ev.ClientMS
+		if len(data[i]) == 0 {
+			data[i] = json.RawMessage(`{}`)
+		}
+	}
 	var created int
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		// The row lock orders batches of one session (the totals stay
+		// exact) without blocking its trial writes (FOR KEY SHARE).
 		var status string
-		err := tx.QueryRow(ctx, `SELECT status FROM sessions WHERE id = $1 FOR SHARE`, id).Scan(&status)
+		err := tx.QueryRow(ctx, `SELECT status FROM sessions WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&status)
 		switch {
 		case isNoRows(err):
 			return db.sessionDeleted(id)
@@ -174,29 +187,27 @@ func (db *DB) RecordEvents(ctx context.Context, id, token string, events []exper
 		case status != experiments.StatusStarted && status != experiments.StatusComplete:
 			return experiments.Errorf(experiments.Conflict, "the session no longer accepts events")
 		}
-		batch := &pgx.Batch{}
-		for _, ev := range events {
-			data := ev.Data
-			if len(data) == 0 {
-				data = json.RawMessage(`{}`)
-			}
-			batch.Queue(`INSERT INTO events (session_id, seq, kind, data, client_ms) VALUES ($1, $2, $3, $4, $5)
-				ON CONFLICT (session_id, seq) DO NOTHING`, id, ev.Seq, ev.Kind, data, ev.ClientMS)
+		var count int
+		var bytes int64
+		err = tx.QueryRow(ctx, `
+			WITH ins AS (
+				INSERT INTO events (session_id, seq, kind, data, client_ms)
+				SELECT $1, e.seq, e.kind, e.data, e.t FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::float8[]) AS e(seq, kind, data, t)
+				ON CONFLICT (session_id, seq) DO NOTHING
+				RETURNING octet_length(kind) + octet_length(data::text) AS bytes)
+			UPDATE sessions SET events_stored = events_stored + (SELECT count(*) FROM ins),
+			       event_bytes = event_bytes + (SELECT coalesce(sum(bytes), 0) FROM ins), updated_at = now()
+			WHERE id = $1
+			RETURNING (SELECT count(*) FROM ins), events_stored, event_bytes`,
+			id, seqs, kinds, data, times).Scan(&created, &count, &bytes)
+		if err != nil {
+			return fmt.Errorf("storing events: %w", err)
 		}
-		br := tx.SendBatch(ctx, batch)
-		for range events {
-			tag, err := br.Exec()
-			if err != nil {
-				br.Close()
-				return err
-			}
-			created += int(tag.RowsAffected())
+		if count > experiments.MaxEventsPerSession || bytes > experiments.MaxEventBytesPerSession {
+			return experiments.Errorf(experiments.TooLarge, "a session keeps at most %d events and %d MB of them: this batch is refused",
+				experiments.MaxEventsPerSession, experiments.MaxEventBytesPerSession>>20)
 		}
-		if err := br.Close(); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `UPDATE sessions SET updated_at = now() WHERE id = $1`, id)
-		return err
+		return nil
 	})
 	if err != nil {
 		return 0, err
