@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -14,6 +15,7 @@ import (
 
 const (
 	sessionCookie  = "mcc_session"
+	csrfCookie     = "mcc_csrf"
 	researcherKey  = "researcher"
 	csrfContextKey = "csrf"
 )
@@ -48,10 +50,12 @@ func currentResearcher(c echo.Context) (storage.Researcher, bool) {
 }
 
 // requireResearcher refuses anonymous requests: 401 JSON for the API, a
-// redirect to the sign-in page for pages.
+// redirect to the sign-in page for pages. What a researcher sees (pages,
+// API answers, data downloads) is never kept by a browser or proxy cache.
 func requireResearcher(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if _, ok := currentResearcher(c); ok {
+			c.Response().Header().Set("Cache-Control", "no-store")
 			return next(c)
 		}
 		if wantsJSON(c) {
@@ -64,21 +68,34 @@ func requireResearcher(next echo.HandlerFunc) echo.HandlerFunc {
 // csrfProtection guards every state-changing request made with the session
 // cookie (echo's CSRF middleware: Sec-Fetch-Site where the browser sends it,
 // else a double-submit token). Bearer-token requests carry no ambient
-// credential, so they are exempt.
+// credential, so they are exempt. Over HTTPS the token's cookie is Secure.
 func csrfProtection() echo.MiddlewareFunc {
-	return middleware.CSRFWithConfig(middleware.CSRFConfig{
-		Skipper:        func(c echo.Context) bool { return bearerToken(c) != "" },
-		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
-		ContextKey:     csrfContextKey,
-		CookieName:     "mcc_csrf",
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSameSite: http.SameSiteLaxMode,
-		// A missing token is as forbidden as a wrong one.
-		ErrorHandler: func(err error, c echo.Context) error {
-			return echo.NewHTTPError(http.StatusForbidden, "this form has expired or did not come from this site: reload the page and try again")
-		},
-	})
+	config := func(secure bool) echo.MiddlewareFunc {
+		return middleware.CSRFWithConfig(middleware.CSRFConfig{
+			Skipper:        func(c echo.Context) bool { return bearerToken(c) != "" },
+			TokenLookup:    "header:X-CSRF-Token,form:_csrf",
+			ContextKey:     csrfContextKey,
+			CookieName:     csrfCookie,
+			CookiePath:     "/",
+			CookieHTTPOnly: true,
+			CookieSameSite: http.SameSiteLaxMode,
+			CookieSecure:   secure,
+			// A missing token is as forbidden as a wrong one.
+			ErrorHandler: func(err error, c echo.Context) error {
+				return echo.NewHTTPError(http.StatusForbidden, "this form has expired or did not come from this site: reload the page and try again")
+			},
+		})
+	}
+	plain, secure := config(false), config(true)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		plainNext, secureNext := plain(next), secure(next)
+		return func(c echo.Context) error {
+			if isTLS(c) {
+				return secureNext(c)
+			}
+			return plainNext(c)
+		}
+	}
 }
 
 func csrfToken(c echo.Context) string {
@@ -104,10 +121,9 @@ func clearSessionCookie(c echo.Context) {
 		SameSite: http.SameSiteLaxMode, Secure: isTLS(c)})
 }
 
-// isTLS: directly over TLS, or behind a proxy that terminated it.
-func isTLS(c echo.Context) bool {
-	return c.IsTLS() || strings.EqualFold(c.Request().Header.Get("X-Forwarded-Proto"), "https")
-}
+// isTLS: directly over TLS, or behind a trusted proxy that terminated it
+// (the server's SchemeExtractor decides whom to believe).
+func isTLS(c echo.Context) bool { return c.Scheme() == "https" }
 
 // safeNext keeps post-login redirects on this site: only a path of this
 // host (with its query) passes, anything else is the workspace. Browsers
@@ -128,28 +144,30 @@ func safeNext(next string) string {
 	return next
 }
 
-// login checks credentials with throttling per client and email: too many
-// failures give 429 until the window passes.
+// login checks credentials with throttling per client and email, and per
+// email: too many failures give 429 until the window passes. The client is
+// the peer, or what a trusted proxy says it is (clientExtractors).
 func (s *Server) login(c echo.Context, email, password string) (storage.Researcher, error) {
 	ctx := c.Request().Context()
-	key := c.RealIP() + "|" + strings.ToLower(strings.TrimSpace(email))
-	ok, err := s.db.LoginAllowed(ctx, key)
+	client := c.RealIP()
+	ok, err := s.db.LoginAllowed(ctx, client, email)
 	if err != nil {
 		return storage.Researcher{}, err
 	}
 	if !ok {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(storage.LoginWindow.Seconds())))
 		return storage.Researcher{}, echo.NewHTTPError(http.StatusTooManyRequests,
-			"too many failed sign-ins for this account from here: try again in 15 minutes")
+			"too many failed sign-ins for this account: try again in 15 minutes")
 	}
 	r, err := s.db.Authenticate(ctx, email, password)
 	if experiments.ErrorCode(err) == experiments.Unauthorized {
-		_ = s.db.RecordLoginFailure(ctx, key)
+		_ = s.db.RecordLoginFailure(ctx, client, email)
 		return storage.Researcher{}, err
 	}
 	if err != nil {
 		return storage.Researcher{}, err
 	}
-	_ = s.db.ClearLoginFailures(ctx, key)
+	_ = s.db.ClearLoginFailures(ctx, client, email)
 	return r, nil
 }
 

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"crypto/rand"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -29,7 +31,7 @@ func (s *Server) setupSubmit(c echo.Context) error {
 		c.Response().Status = http.StatusUnprocessableEntity
 		return render(c, templates.Setup(form))
 	}
-	r, err := s.db.CreateResearcher(c.Request().Context(), email, password)
+	r, err := s.db.CreateFirstResearcher(c.Request().Context(), email, password)
 	var de *experiments.Error
 	if errors.As(err, &de) && (de.Code == experiments.Invalid || de.Code == experiments.Conflict) {
 		form.Errors = templates.NewFormErrors(de.Fields)
@@ -92,6 +94,7 @@ func (s *Server) signIn(c echo.Context, researcherID int64, next string) error {
 		return err
 	}
 	setSessionCookie(c, id)
+	rotateCSRF(c)
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
@@ -130,4 +133,20 @@ func (s *Server) workspaceHome(c echo.Context) error {
 		prows[i] = templates.PairRow{ID: p.ID, Name: p.Name, AKind: string(p.A.Kind), BKind: string(p.B.Kind)}
 	}
 	return render(c, templates.WorkspaceHome(viewer(c), erows, prows))
+}
+
+// rotateCSRF gives the browser a fresh CSRF token with its fresh session:
+// one planted in the browser before sign-in is worthless after it. It
+// replaces the cookie the CSRF middleware set on this response.
+func rotateCSRF(c echo.Context) {
+	h := c.Response().Header()
+	var kept []string
+	for _, v := range h.Values("Set-Cookie") {
+		if !strings.HasPrefix(v, csrfCookie+"=") {
+			kept = append(kept, v)
+		}
+	}
+	h["Set-Cookie"] = kept
+	c.SetCookie(&http.Cookie{Name: csrfCookie, Value: rand.Text(), Path: "/", MaxAge: 24 * 3600, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: isTLS(c)})
 }

@@ -91,6 +91,11 @@ func (s *Server) describe(err error, c echo.Context) (int, errorBody) {
 	if errors.As(err, &fe) {
 		return http.StatusUnprocessableEntity, bodyOf(experiments.InvalidFields(fe))
 	}
+	if errors.Is(err, storage.ErrBusy) {
+		// At the limit of expensive work: retry in a moment.
+		c.Response().Header().Set("Retry-After", "2")
+		return http.StatusServiceUnavailable, errorBody{Error: err.Error(), Code: "busy"}
+	}
 	if storage.IsUnavailable(err) {
 		// Transient: the runner and scripts retry, and nothing was stored.
 		c.Response().Header().Set("Retry-After", "2")

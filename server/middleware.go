@@ -27,6 +27,10 @@ func securityHeaders() echo.MiddlewareFunc {
 		XFrameOptions:         "DENY",
 		ContentSecurityPolicy: contentSecurityPolicy,
 		ReferrerPolicy:        "same-origin",
+		// Sent over HTTPS only (a proxy's word counts only from a trusted
+		// proxy); subdomains are the operator's business.
+		HSTSMaxAge:            365 * 24 * 3600,
+		HSTSExcludeSubdomains: true,
 	})
 }
 

@@ -30,6 +30,11 @@ type Config struct {
 	// Now is the clock that decides when something is due, such as a
 	// follow-up retest (default time.Now; tests move it instead of waiting).
 	Now func() time.Time
+	// TrustedProxies are the networks of the reverse proxies in front of
+	// the server: only a request from one of them may say, in
+	// X-Forwarded-For and X-Forwarded-Proto, who the client is and that
+	// it came over HTTPS. None by default: the peer is the client.
+	TrustedProxies []*net.IPNet
 }
 
 // Server is the platform's web server.
@@ -55,9 +60,7 @@ func New(cfg Config) *Server {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	// Behind a load balancer on a private network, the client's address is
-	// the last untrusted X-Forwarded-For hop (used only to throttle logins).
-	e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	e.IPExtractor, e.SchemeExtractor = clientExtractors(cfg.TrustedProxies)
 	if cfg.StimulusCacheBytes == 0 {
 		cfg.StimulusCacheBytes = 256 << 20
 	}
@@ -72,11 +75,27 @@ func New(cfg Config) *Server {
 			return fmt.Errorf("%w\n%s", err, stack)
 		},
 	}))
-	e.Use(securityHeaders())
+	e.Use(securityHeaders()) // HSTS when the scheme is https (SchemeExtractor)
 	e.Use(bodyLimit(cfg.BodyLimit))
 	e.Use(compressResponses())
 	s.routes()
 	return s
+}
+
+// clientExtractors say who the client is and whether it came over HTTPS:
+// the peer and its connection, or, for a request from a trusted proxy, what
+// the proxy's X-Forwarded-For (its last untrusted hop) and
+// X-Forwarded-Proto say. Forwarding headers from anyone else are ignored,
+// so a client cannot pick its own address to dodge a rate limit.
+func clientExtractors(proxies []*net.IPNet) (echo.IPExtractor, echo.SchemeExtractor) {
+	if len(proxies) == 0 {
+		return echo.ExtractIPDirect(), echo.ExtractSchemeDirect()
+	}
+	trust := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range proxies {
+		trust = append(trust, echo.TrustIPRange(p))
+	}
+	return echo.ExtractIPFromXFFHeader(trust...), echo.ExtractSchemeFromHeaders(trust...)
 }
 
 func (s *Server) routes() {

@@ -2,15 +2,23 @@ package server_test
 
 import (
 	"context"
+	"crypto/tls"
+	"fmt"
 	"html"
 	"math"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/mccollough/mccollough/server"
+	"github.com/mccollough/mccollough/storage"
 )
 
 var nextInputRE = regexp.MustCompile(`name="next" value="([^"]*)"`)
@@ -126,4 +134,139 @@ type tokenList struct {
 		ExpiresAt time.Time `json:"expires_at"`
 		CreatedAt time.Time `json:"created_at"`
 	} `json:"tokens"`
+}
+
+// TestSignInThrottleTrustsOnlyConfiguredProxies: a client that sends a
+// different X-Forwarded-For with each wrong password is still one client,
+// even from a loopback or private address, unless that address is a
+// configured proxy (before, such headers were believed: never a 429); behind a configured proxy, the forwarded address is
+// the client, and guesses spread over many addresses meet the account's
+// own limit.
+func TestSignInThrottleTrustsOnlyConfiguredProxies(t *testing.T) {
+	ts := newTestServer(t)
+	ts.researcher("ada@example.org")
+	wrong := `{"email": "ada@example.org", "password": "not the password"}`
+	for i := range 12 {
+		rec := ts.do(http.MethodPost, "/api/v1/login", wrong, "X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i), remoteAddr, "127.0.0.1:4000")
+		want := http.StatusUnauthorized
+		if i >= storage.MaxLoginFailures {
+			want = http.StatusTooManyRequests
+		}
+		wantStatus(t, rec, want)
+	}
+
+	_, proxy, _ := net.ParseCIDR("10.0.0.0/8")
+	behind := &testServer{t: t, db: ts.db, srv: server.New(server.Config{DB: ts.db, TrustedProxies: []*net.IPNet{proxy}})}
+	behind.researcher("bob@example.org")
+	bob := `{"email": "bob@example.org", "password": "not the password"}`
+	for i := range storage.MaxAccountLoginFailures + 1 {
+		rec := behind.do(http.MethodPost, "/api/v1/login", bob, "X-Forwarded-For", fmt.Sprintf("192.0.2.%d", i), remoteAddr, "10.1.2.3:4000")
+		want := http.StatusUnauthorized
+		if i >= storage.MaxAccountLoginFailures {
+			want = http.StatusTooManyRequests
+		}
+		wantStatus(t, rec, want)
+	}
+	// The forwarded client is the one throttled per client: five from one.
+	for i := range storage.MaxLoginFailures + 1 {
+		rec := behind.do(http.MethodPost, "/api/v1/login", `{"email": "carol@example.org", "password": "x"}`,
+			"X-Forwarded-For", "192.0.2.200", remoteAddr, "10.1.2.3:4000")
+		if i == storage.MaxLoginFailures && rec.Code != http.StatusTooManyRequests {
+			t.Fatalf("attempt %d from one forwarded client: %d", i+1, rec.Code)
+		}
+	}
+}
+
+// TestConcurrentSetupCreatesOneAccount: ten first-run setups at once make
+// one researcher; the others find the setup done.
+func TestConcurrentSetupCreatesOneAccount(t *testing.T) {
+	ts := newTestServer(t)
+	page := ts.do(http.MethodGet, "/setup", nil)
+	wantStatus(t, page, http.StatusOK)
+	cookie, token := cookieFrom(page, "mcc_csrf"), hiddenCSRF(t, page.Body.String())
+	var wg sync.WaitGroup
+	codes := make([]int, 10)
+	for i := range codes {
+		wg.Go(func() {
+			email := fmt.Sprintf("first%d@example.org", i)
+			codes[i] = ts.form("/setup", url.Values{"_csrf": {token}, "email": {email}, "password": {"long enough pw"},
+				"confirm": {"long enough pw"}}, cookie).Code
+		})
+	}
+	wg.Wait()
+	created := 0
+	for _, code := range codes {
+		switch code {
+		case http.StatusSeeOther:
+			created++
+		case http.StatusNotFound:
+		default:
+			t.Errorf("a setup answered %d", code)
+		}
+	}
+	if n, _ := ts.db.ResearcherCount(context.Background()); n != 1 || created != 1 {
+		t.Fatalf("%d accounts (%d setups succeeded), want 1", n, created)
+	}
+}
+
+// TestTransportSecurity: over HTTPS (directly, or said by a trusted
+// proxy), responses carry HSTS and the CSRF cookie is Secure; a client's
+// own X-Forwarded-Proto counts for nothing. Signing in rotates the CSRF
+// token. Researcher downloads are never cached.
+func TestTransportSecurity(t *testing.T) {
+	ts := newTestServer(t)
+	_, proxy, _ := net.ParseCIDR("10.0.0.0/8")
+	ts.srv = server.New(server.Config{DB: ts.db, TrustedProxies: []*net.IPNet{proxy}})
+	get := func(tlsConn bool, header ...string) *httptestRecorder {
+		req := httptest.NewRequest(http.MethodGet, "/login", nil)
+		if tlsConn {
+			req.TLS = &tls.ConnectionState{}
+		}
+		for i := 0; i+1 < len(header); i += 2 {
+			if header[i] == remoteAddr {
+				req.RemoteAddr = header[i+1]
+			} else {
+				req.Header.Set(header[i], header[i+1])
+			}
+		}
+		rec := httptest.NewRecorder()
+		ts.srv.ServeHTTP(rec, req)
+		return rec
+	}
+	ts.researcher("ada@example.org")
+	for _, tc := range []struct {
+		name   string
+		rec    *httptestRecorder
+		secure bool
+	}{
+		{"plain HTTP", get(false), false},
+		{"a client's own X-Forwarded-Proto", get(false, "X-Forwarded-Proto", "https", remoteAddr, "203.0.113.9:1234"), false},
+		{"TLS", get(true), true},
+		{"a trusted proxy's X-Forwarded-Proto", get(false, "X-Forwarded-Proto", "https", remoteAddr, "10.0.0.2:1234"), true},
+	} {
+		hsts := tc.rec.Header().Get("Strict-Transport-Security")
+		c := cookieFrom(tc.rec, "mcc_csrf")
+		if c == nil || (hsts != "") != tc.secure || c.Secure != tc.secure {
+			t.Errorf("%s: HSTS %q, CSRF cookie %+v; want secure=%v", tc.name, hsts, c, tc.secure)
+		}
+	}
+
+	page := ts.do(http.MethodGet, "/login", nil)
+	before := cookieFrom(page, "mcc_csrf")
+	rec := ts.form("/login", url.Values{"_csrf": {hiddenCSRF(t, page.Body.String())}, "email": {"ada@example.org"},
+		"password": {"correct horse battery"}}, before)
+	wantStatus(t, rec, http.StatusSeeOther)
+	after := cookieFrom(rec, "mcc_csrf")
+	if after == nil || after.Value == "" || after.Value == before.Value {
+		t.Fatalf("the CSRF token was not rotated at sign-in: before %v, after %v", before, after)
+	}
+
+	token := ts.ownedStudy("short")
+	for _, path := range []string{"export.csv", "codebook.csv", "summary.csv", "dataset.zip", "definition.json", "sessions", "results"} {
+		rec := ts.do(http.MethodGet, "/api/v1/experiments/short/"+path, nil, auth(token)...)
+		wantStatus(t, rec, http.StatusOK)
+		if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
+			t.Errorf("%s: Cache-Control %q", path, cc)
+		}
+	}
 }

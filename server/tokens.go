@@ -77,7 +77,6 @@ func (s *Server) createTokenSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Cache-Control", "no-store") // the page shows a secret
 	return s.renderTokens(c, templates.TokensView{NewToken: token, NewLabel: label})
 }
 

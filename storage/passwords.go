@@ -1,13 +1,18 @@
 package storage
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/sync/semaphore"
 )
 
 // Argon2id parameters: OWASP's recommended minimum (19 MiB, 2 passes, 1
@@ -63,3 +68,34 @@ func checkPassword(password, encoded string) bool {
 // dummyHash is checked against when an email is unknown, so a login takes
 // as long whether or not the account exists.
 var dummyHash = hashPassword("not a real password")
+
+// ErrBusy: the server is at its limit of expensive work (password hashes
+// here) and the request waited long enough; the client should retry in a
+// moment (503 with Retry-After).
+var ErrBusy = errors.New("the server is busy: retry in a moment")
+
+// passwordHashing bounds the argon2id hashes computed at once to the
+// number of CPUs: each takes argonMemoryKiB of memory, so 200 sign-ins at
+// once took 3 GB. A sign-in waits at most wait for a slot. Known and unknown
+// emails take the same slot and the same hash, so neither the time nor a
+// 503 tells them apart.
+type passwordHashing struct {
+	slots *semaphore.Weighted
+	wait  time.Duration
+}
+
+func newPasswordHashing() passwordHashing {
+	return passwordHashing{slots: semaphore.NewWeighted(int64(runtime.GOMAXPROCS(0))), wait: 5 * time.Second}
+}
+
+// do runs one hash in a slot, or returns ErrBusy after waiting.
+func (h passwordHashing) do(ctx context.Context, hash func()) error {
+	ctx, cancel := context.WithTimeout(ctx, h.wait)
+	defer cancel()
+	if err := h.slots.Acquire(ctx, 1); err != nil {
+		return ErrBusy
+	}
+	defer h.slots.Release(1)
+	hash()
+	return nil
+}

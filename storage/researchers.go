@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"net/mail"
@@ -50,16 +49,44 @@ func ValidateAccount(email, password string) (string, experiments.FieldErrors) {
 	return email, errs
 }
 
-// CreateResearcher adds an account. The first account created also becomes
-// the owner of the demo studies.
+// CreateResearcher adds an account (the command line's researcher add).
+// The first account created also becomes the owner of the demo studies.
 func (db *DB) CreateResearcher(ctx context.Context, email, password string) (Researcher, error) {
+	return db.createResearcher(ctx, email, password, false)
+}
+
+// CreateFirstResearcher adds the first account (the /setup page): when
+// another exists, even one created a moment ago by a concurrent request,
+// it is NotFound, as the page then is.
+func (db *DB) CreateFirstResearcher(ctx context.Context, email, password string) (Researcher, error) {
+	return db.createResearcher(ctx, email, password, true)
+}
+
+func (db *DB) createResearcher(ctx context.Context, email, password string, first bool) (Researcher, error) {
 	email, errs := ValidateAccount(email, password)
 	if len(errs) > 0 {
 		return Researcher{}, experiments.InvalidFields(errs)
 	}
-	hash := hashPassword(password)
+	var hash string
+	if err := db.hashing.do(ctx, func() { hash = hashPassword(password) }); err != nil {
+		return Researcher{}, err
+	}
 	r := Researcher{Email: email}
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if first {
+			// SHARE ROW EXCLUSIVE conflicts with itself and with inserts:
+			// concurrent setups take turns, and the second sees the first.
+			if _, err := tx.Exec(ctx, `LOCK TABLE researchers IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+				return err
+			}
+			var exists bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM researchers)`).Scan(&exists); err != nil {
+				return err
+			}
+			if exists {
+				return experiments.Errorf(experiments.NotFound, "setup is done: sign in instead")
+			}
+		}
 		err := tx.QueryRow(ctx, `INSERT INTO researchers (email, password_hash) VALUES ($1, $2) RETURNING id, created_at`,
 			email, hash).Scan(&r.ID, &r.CreatedAt)
 		if isUniqueViolation(err, "researchers_email_key") {
@@ -84,69 +111,28 @@ func (db *DB) ResearcherCount(ctx context.Context) (int, error) {
 }
 
 // Authenticate checks an email and password. Wrong email and wrong password
-// are the same Unauthorized error and take the same time.
+// are the same Unauthorized error, take the same time and wait for the same
+// hashing slot.
 func (db *DB) Authenticate(ctx context.Context, email, password string) (Researcher, error) {
 	if p := stimuli.TextProblem(email); p != "" {
 		return Researcher{}, experiments.InvalidFields(fieldError("email", "%s", p))
 	}
 	var r Researcher
-	var hash string
+	hash := dummyHash
 	err := db.Pool.QueryRow(ctx, `SELECT id, email, password_hash, created_at FROM researchers WHERE lower(email) = lower($1)`,
 		strings.TrimSpace(email)).Scan(&r.ID, &r.Email, &hash, &r.CreatedAt)
-	if isNoRows(err) {
-		checkPassword(password, dummyHash)
-		return Researcher{}, experiments.Errorf(experiments.Unauthorized, "wrong email or password")
-	}
-	if err != nil {
+	known := err == nil
+	if err != nil && !isNoRows(err) {
 		return Researcher{}, fmt.Errorf("signing in: %w", err)
 	}
-	if !checkPassword(password, hash) {
+	var ok bool
+	if err := db.hashing.do(ctx, func() { ok = checkPassword(password, hash) }); err != nil {
+		return Researcher{}, err
+	}
+	if !known || !ok {
 		return Researcher{}, experiments.Errorf(experiments.Unauthorized, "wrong email or password")
 	}
 	return r, nil
-}
-
-// Login throttling: after MaxLoginFailures failures within LoginWindow for
-// one client and email, further attempts are refused until the window ends.
-const (
-	MaxLoginFailures = 5
-	LoginWindow      = 15 * time.Minute
-)
-
-// LoginAllowed reports whether another attempt for key may be made now.
-func (db *DB) LoginAllowed(ctx context.Context, key string) (bool, error) {
-	var failures int
-	err := db.Pool.QueryRow(ctx, `SELECT failures FROM login_attempts WHERE key_hash = $1 AND window_start > now() - $2::interval`,
-		loginKey(key), LoginWindow.String()).Scan(&failures)
-	if isNoRows(err) {
-		return true, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return failures < MaxLoginFailures, nil
-}
-
-// RecordLoginFailure counts a failed attempt for key; success clears it.
-func (db *DB) RecordLoginFailure(ctx context.Context, key string) error {
-	_, err := db.Pool.Exec(ctx, `
-		INSERT INTO login_attempts (key_hash, failures, window_start) VALUES ($1, 1, now())
-		ON CONFLICT (key_hash) DO UPDATE SET
-			failures = CASE WHEN login_attempts.window_start > now() - $2::interval THEN login_attempts.failures + 1 ELSE 1 END,
-			window_start = CASE WHEN login_attempts.window_start > now() - $2::interval THEN login_attempts.window_start ELSE now() END`,
-		loginKey(key), LoginWindow.String())
-	return err
-}
-
-// ClearLoginFailures forgets the failures of key after a successful login.
-func (db *DB) ClearLoginFailures(ctx context.Context, key string) error {
-	_, err := db.Pool.Exec(ctx, `DELETE FROM login_attempts WHERE key_hash = $1`, loginKey(key))
-	return err
-}
-
-func loginKey(key string) []byte {
-	sum := sha256.Sum256([]byte("login:" + strings.ToLower(key)))
-	return sum[:]
 }
 
 // WebSessionTTL is how long a browser stays signed in.

@@ -29,6 +29,8 @@ type DB struct {
 	trials *trialBatcher
 	// creating holds a *sync.Mutex per experiment id (lockExperiment).
 	creating sync.Map
+	// hashing bounds the password hashes computed at once (passwords.go).
+	hashing passwordHashing
 }
 
 // Open connects to the database at url and checks that it answers.
@@ -62,7 +64,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("cannot reach the database at %s: %w", describeHost(cfg), redact(err))
 	}
-	return &DB{Pool: pool, plans: newPlanCache(), trials: newTrialBatcher(pool)}, nil
+	return &DB{Pool: pool, plans: newPlanCache(), trials: newTrialBatcher(pool), hashing: newPasswordHashing()}, nil
 }
 
 // QueryExecMode is the pgx query execution mode in use (for the log).

@@ -25,7 +25,13 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	demo := fs.Bool("demo", true, "publish the built-in studies 'classic' and 'circles-crosses' as open demos if their slugs are free")
 	pprofAddr := fs.String("pprof", "", "serve Go's profiler (net/http/pprof) on this loopback `address`, e.g. 127.0.0.1:6060 (off by default)")
 	workers := fs.Int("workers", 1, "observer runs this replica works on at once (0: none; queued runs wait for a replica that has workers)")
+	var limits serverLimits
+	limits.register(fs, env)
 	if err := parseFlags(fs, env, args); err != nil {
+		return err
+	}
+	proxies, err := limits.trustedProxies()
+	if err != nil {
 		return err
 	}
 	log, err := db.logger(env)
@@ -71,7 +77,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		running.Go(func() { w.loop(workCtx) })
 	}
 
-	srv := server.New(server.Config{DB: d.DB, Logger: log})
+	srv := server.New(server.Config{DB: d.DB, Logger: log, TrustedProxies: proxies})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 	log.Info("serving", "url", "http://"+displayAddr(l.Addr()))
