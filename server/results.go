@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/csv"
 	"io"
 	"net/http"
 
@@ -51,11 +50,10 @@ func (s *Server) summaryCSV(c echo.Context) error {
 }
 
 func writeSummary(w io.Writer, res analysis.Results) error {
-	cw := csv.NewWriter(w)
+	cw := storage.NewCSVWriter(w)
 	_ = cw.Write(analysis.SummaryColumns)
 	for _, row := range analysis.SummaryRows(res) {
 		_ = cw.Write(row.Strings())
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strings"
@@ -153,7 +152,11 @@ func (f ExportFilter) Validate() experiments.FieldErrors {
 func ExportQuery(experimentID int64, f ExportFilter) string {
 	cols := make([]string, len(ExportColumns))
 	for i, c := range ExportColumns {
-		cols[i] = c.sql + " AS " + c.Name
+		expr := c.sql
+		if c.Type == "string" {
+			expr = safeCellSQL(expr) // no spreadsheet formulas (csvsafe.go)
+		}
+		cols[i] = expr + " AS " + c.Name
 	}
 	where := fmt.Sprintf("v.experiment_id = %d", experimentID)
 	if !f.Previews {
@@ -208,7 +211,7 @@ func (db *DB) ExportCSV(ctx context.Context, experimentID int64, f ExportFilter,
 // WriteCodebook writes a codebook as CSV: column, type, unit, meaning and
 // the coded values ("value = meaning", separated by " | ").
 func WriteCodebook(w io.Writer, vars []experiments.Variable) error {
-	cw := csv.NewWriter(w)
+	cw := NewCSVWriter(w)
 	_ = cw.Write([]string{"column", "type", "unit", "meaning", "values"})
 	for _, v := range vars {
 		levels := make([]string, len(v.Levels))
@@ -217,6 +220,5 @@ func WriteCodebook(w io.Writer, vars []experiments.Variable) error {
 		}
 		_ = cw.Write([]string{v.Name, v.Type, v.Unit, v.Meaning, strings.Join(levels, " | ")})
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }
