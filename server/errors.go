@@ -91,7 +91,7 @@ func (s *Server) describe(err error, c echo.Context) (int, errorBody) {
 	if errors.As(err, &fe) {
 		return http.StatusUnprocessableEntity, bodyOf(experiments.InvalidFields(fe))
 	}
-	if errors.Is(err, storage.ErrBusy) {
+	if errors.Is(err, storage.ErrBusy) || errors.Is(err, errRenderBusy) {
 		// At the limit of expensive work: retry in a moment.
 		c.Response().Header().Set("Retry-After", "2")
 		return http.StatusServiceUnavailable, errorBody{Error: err.Error(), Code: "busy"}

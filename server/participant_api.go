@@ -39,6 +39,14 @@ type sessionResponse struct {
 
 // createSession serves POST /api/v1/studies/{slug}/sessions.
 func (s *Server) createSession(c echo.Context) error {
+	// Sessions are free to create and each holds a plan: a client, and a
+	// study, may start only so many (429 with Retry-After beyond).
+	if !s.clientSessions.allow(c.RealIP()) {
+		return s.clientSessions.tooMany(c, "sessions started from here")
+	}
+	if !s.studySessions.allow(c.Param("slug")) {
+		return s.studySessions.tooMany(c, "sessions started in this study just now")
+	}
 	var req createSessionRequest
 	if err := readJSON(c, &req, true); err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mccollough/mccollough/experiments"
+	"github.com/mccollough/mccollough/server"
 )
 
 // eventBatch is a batch of n events numbered from first, each with pad
@@ -68,5 +69,29 @@ func TestEventsPerSessionAreBounded(t *testing.T) {
 	}
 	if got := count(byBytes); got != stored || got*pad > experiments.MaxEventBytesPerSession {
 		t.Fatalf("%d events of %d bytes stored (%d before the refusal)", got, pad, stored)
+	}
+}
+
+// TestSessionCreationIsLimited: one client may start only so many
+// sessions, and one study only so many at a time (429 with Retry-After),
+// so sessions are no longer free to create in bulk.
+func TestSessionCreationIsLimited(t *testing.T) {
+	ts := newTestServer(t)
+	ts.srv = server.New(server.Config{DB: ts.db, Limits: server.Limits{SessionsPerClient: 2, SessionsPerStudy: 3}})
+	ts.addStudy(shortDefinition("short"), "open")
+	start := func(client string) *httptestRecorder {
+		return ts.do(http.MethodPost, "/api/v1/studies/short/sessions", `{}`, remoteAddr, client+":1234")
+	}
+	wantStatus(t, start("192.0.2.1"), http.StatusCreated)
+	wantStatus(t, start("192.0.2.1"), http.StatusCreated)
+	rec := start("192.0.2.1")
+	wantStatus(t, rec, http.StatusTooManyRequests)
+	if rec.Header().Get("Retry-After") == "" {
+		t.Fatal("no Retry-After")
+	}
+	wantStatus(t, start("192.0.2.2"), http.StatusCreated) // the study's third
+	wantStatus(t, start("192.0.2.3"), http.StatusTooManyRequests)
+	if n := ts.countRows(`SELECT count(*) FROM sessions`); n != 3 {
+		t.Fatalf("%d sessions", n)
 	}
 }

@@ -220,7 +220,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	// researcher route; the list comes from the router, so a new route is
 	// covered without editing this test.
 	public := map[string]bool{
-		"POST /api/v1/login": true, "GET /api/v1/stimuli/preview": true,
+		"POST /api/v1/login":                  true,
 		"POST /api/v1/studies/:slug/sessions": true,
 	}
 	bodies := map[string]any{

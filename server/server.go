@@ -10,10 +10,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/mccollough/mccollough/storage"
 )
@@ -35,6 +37,46 @@ type Config struct {
 	// X-Forwarded-For and X-Forwarded-Proto, who the client is and that
 	// it came over HTTPS. None by default: the peer is the client.
 	TrustedProxies []*net.IPNet
+	// Limits bound what anonymous clients can make the server do.
+	Limits Limits
+}
+
+// Limits bound the work anonymous clients can cause (SECURITY.md). A zero
+// field takes its default; a negative count turns that limit off.
+type Limits struct {
+	// RenderSlots is how many stimuli render at once (default: one less
+	// than the number of CPUs, at least one, so that a core stays for
+	// answers); a render waits at most RenderWait (default 2 s) for a slot,
+	// then the request gets 503 with Retry-After.
+	RenderSlots int
+	RenderWait  time.Duration
+	// RendersPerClient is how many uncached stimuli one client may have
+	// rendered per minute (default 120, at once too).
+	RendersPerClient int
+	// SessionsPerClient is how many sessions one client may start per
+	// hour (default 60, at once too: a lab behind one address).
+	SessionsPerClient int
+	// SessionsPerStudy is how many sessions one study may start per
+	// minute, over all clients (default 300).
+	SessionsPerStudy int
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.RenderSlots <= 0 {
+		l.RenderSlots = max(1, runtime.GOMAXPROCS(0)-1)
+	}
+	if l.RenderWait <= 0 {
+		l.RenderWait = 2 * time.Second
+	}
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&l.RendersPerClient, 120)
+	def(&l.SessionsPerClient, 60)
+	def(&l.SessionsPerStudy, 300)
+	return l
 }
 
 // Server is the platform's web server.
@@ -45,6 +87,12 @@ type Server struct {
 	http *http.Server
 	pngs *pngCache
 	now  func() time.Time
+	// renders bounds the stimuli rendered at once (stimuli.go).
+	renders     *semaphore.Weighted
+	renderWait  time.Duration
+	renderLimit *keyedLimiter
+	// Session creation per client and per study (participant_api.go).
+	clientSessions, studySessions *keyedLimiter
 }
 
 // New builds the server and its routes.
@@ -64,7 +112,12 @@ func New(cfg Config) *Server {
 	if cfg.StimulusCacheBytes == 0 {
 		cfg.StimulusCacheBytes = 256 << 20
 	}
-	s := &Server{echo: e, db: cfg.DB, log: cfg.Logger, pngs: newPNGCache(cfg.StimulusCacheBytes), now: cfg.Now}
+	limits := cfg.Limits.withDefaults()
+	s := &Server{echo: e, db: cfg.DB, log: cfg.Logger, pngs: newPNGCache(cfg.StimulusCacheBytes), now: cfg.Now,
+		renders: semaphore.NewWeighted(int64(limits.RenderSlots)), renderWait: limits.RenderWait,
+		renderLimit:    newKeyedLimiter(limits.RendersPerClient, time.Minute),
+		clientSessions: newKeyedLimiter(limits.SessionsPerClient, time.Hour),
+		studySessions:  newKeyedLimiter(limits.SessionsPerStudy, time.Minute)}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(requestLogger(cfg.Logger))
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
@@ -104,7 +157,8 @@ func (s *Server) routes() {
 	e.GET("/", s.home)
 	e.GET("/static/*", serveStatic)
 	e.GET("/stimuli/:file", s.stimulusPNG)
-	e.GET("/api/v1/stimuli/preview", s.stimulusPreview)
+	// The editors' previews render any spec: for researchers only.
+	e.GET("/api/v1/stimuli/preview", s.stimulusPreview, s.authenticate, requireResearcher)
 	s.participantRoutes()
 	s.researcherRoutes()
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // pngCache keeps rendered stimulus PNGs, least recently used first out,
-// bounded in bytes. Concurrent requests for the same missing key render it
+// bounded in the bytes it really holds (each slice's capacity). Concurrent requests for the same missing key render it
 // once (singleflight). Every replica has its own: the cache is an
 // optimisation, not state, since any replica can render any stimulus.
 type pngCache struct {
@@ -63,7 +63,7 @@ func (c *pngCache) lookup(key string) ([]byte, bool) {
 }
 
 func (c *pngCache) add(key string, data []byte) {
-	if len(data) > c.maxBytes {
+	if cap(data) > c.maxBytes {
 		return // larger than the whole cache: serve it, don't keep it
 	}
 	c.mu.Lock()
@@ -72,13 +72,13 @@ func (c *pngCache) add(key string, data []byte) {
 		return
 	}
 	c.entries[key] = c.order.PushFront(&cacheEntry{key: key, data: data})
-	c.bytes += len(data)
+	c.bytes += cap(data)
 	for c.bytes > c.maxBytes {
 		oldest := c.order.Back()
 		e := oldest.Value.(*cacheEntry)
 		c.order.Remove(oldest)
 		delete(c.entries, e.key)
-		c.bytes -= len(e.data)
+		c.bytes -= cap(e.data)
 	}
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -51,7 +52,7 @@ func (s *Server) stimulusPNG(c echo.Context) error {
 	if stimuli.Key(spec, size) != key {
 		return echo.NewHTTPError(http.StatusNotFound, "stimulus key does not match its spec")
 	}
-	return s.servePNG(c, spec, size)
+	return s.servePNG(c, spec, size, true)
 }
 
 // sessionStimulus serves GET /api/v1/sessions/{id}/stimulus.png?pattern=a&tint=2.5:
@@ -71,22 +72,49 @@ func (s *Server) sessionStimulus(c echo.Context) error {
 	if err != nil {
 		return asBadRequest(err)
 	}
-	return s.servePNG(c, spec, sess.Plan.SizePx)
+	return s.servePNG(c, spec, sess.Plan.SizePx, true)
 }
 
 // servePNG answers with spec rendered at size: from the cache (rendering
-// it once), immutable, its content key as ETag.
-func (s *Server) servePNG(c echo.Context, spec stimuli.Stimulus, size int) error {
+// it once), immutable, its content key as ETag. An anonymous client may
+// have only so many stimuli rendered per minute (cached ones are free).
+func (s *Server) servePNG(c echo.Context, spec stimuli.Stimulus, size int, anonymous bool) error {
 	key := stimuli.Key(spec, size)
 	if notModified(c, key) {
 		return c.NoContent(http.StatusNotModified)
 	}
-	png, err := s.pngs.get(key, func() ([]byte, error) { return stimuli.RenderPNG(spec, size) })
-	if err != nil {
-		return asBadRequest(experiments.InvalidFields(asFieldErrors(err)))
+	png, cached := s.pngs.lookup(key)
+	if !cached {
+		if anonymous && !s.renderLimit.allow(c.RealIP()) {
+			return s.renderLimit.tooMany(c, "new images")
+		}
+		var err error
+		png, err = s.pngs.get(key, func() ([]byte, error) { return s.render(c.Request().Context(), spec, size) })
+		if errors.Is(err, errRenderBusy) {
+			return err
+		}
+		if err != nil {
+			return asBadRequest(experiments.InvalidFields(asFieldErrors(err)))
+		}
 	}
 	setImmutable(c, key)
 	return c.Blob(http.StatusOK, "image/png", png)
+}
+
+// errRenderBusy: every render slot stayed taken for the whole wait (503).
+var errRenderBusy = errors.New("the server is rendering many images: retry in a moment")
+
+// render renders in one of the server's few render slots: a 2048 px
+// stimulus takes tens of MB while it renders, so unbounded concurrent
+// renders took the server's memory to gigabytes.
+func (s *Server) render(ctx context.Context, spec stimuli.Stimulus, size int) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.renderWait)
+	defer cancel()
+	if err := s.renders.Acquire(ctx, 1); err != nil {
+		return nil, errRenderBusy
+	}
+	defer s.renders.Release(1)
+	return stimuli.RenderPNG(spec, size)
 }
 
 // notModified: the client holds this very image already.
@@ -117,7 +145,7 @@ func (s *Server) stimulusPreview(c echo.Context) error {
 	if err != nil {
 		return asBadRequest(err)
 	}
-	return s.servePNG(c, spec, size)
+	return s.servePNG(c, spec, size, false)
 }
 
 func previewStimulus(c echo.Context) (stimuli.Stimulus, error) {

@@ -32,7 +32,8 @@ func BenchmarkStimulusCachedHit(b *testing.B) {
 
 // BenchmarkStimulusMiss renders and encodes a 512×512 stimulus per request.
 func BenchmarkStimulusMiss(b *testing.B) {
-	srv := server.New(server.Config{StimulusCacheBytes: 1}) // nothing fits: every request renders
+	// Nothing fits the cache: every request renders (with no per-client limit).
+	srv := server.New(server.Config{StimulusCacheBytes: 1, Limits: server.Limits{RendersPerClient: -1}})
 	u := server.StimulusURL(stimuli.Stimulus{Pattern: stimuli.Pattern{Kind: stimuli.Circles}, Tint: -4, RefSizePx: 512}.WithDefaults(), 512)
 	for b.Loop() {
 		rec := httptest.NewRecorder()

@@ -22,7 +22,8 @@ func previewURL(spec string, extra ...string) string {
 
 func TestStimulusPreview(t *testing.T) {
 	ts := newTestServer(t)
-	rec := ts.do(http.MethodGet, previewURL(`{"kind":"grating","orientation_deg":90,"period_px":20}`, "size", "128", "tint", "6"), nil)
+	token := ts.researcher("ada@example.org")
+	rec := ts.do(http.MethodGet, previewURL(`{"kind":"grating","orientation_deg":90,"period_px":20}`, "size", "128", "tint", "6"), nil, auth(token)...)
 	wantStatus(t, rec, http.StatusOK)
 	img, err := png.Decode(bytes.NewReader(rec.Body.Bytes()))
 	if err != nil {
@@ -36,7 +37,7 @@ func TestStimulusPreview(t *testing.T) {
 	if !bytes.Equal(rec.Body.Bytes(), want) {
 		t.Fatal("preview differs from stimuli.RenderPNG of the same spec")
 	}
-	rec = ts.do(http.MethodGet, previewURL(`{"kind":"circles"}`, "size", "64", "color", "#ce2e2e"), nil)
+	rec = ts.do(http.MethodGet, previewURL(`{"kind":"circles"}`, "size", "64", "color", "#ce2e2e"), nil, auth(token)...)
 	wantStatus(t, rec, http.StatusOK)
 
 	for _, tc := range []struct {
@@ -56,7 +57,7 @@ func TestStimulusPreview(t *testing.T) {
 		{"size above the cap", previewURL(`{"kind":"grating"}`, "size", "4096"), "size"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := ts.do(http.MethodGet, tc.url, nil)
+			rec := ts.do(http.MethodGet, tc.url, nil, auth(token)...)
 			wantStatus(t, rec, http.StatusBadRequest)
 			e := decodeError(t, rec)
 			if tc.field != "" && (len(e.Fields) == 0 || e.Fields[0].Field != tc.field) {

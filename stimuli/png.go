@@ -44,7 +44,9 @@ func EncodePNG(img image.Image) ([]byte, error) {
 	if err := pngEncoder.Encode(&buf, img); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	png := make([]byte, buf.Len()) // exactly its size: callers cache it
+	copy(png, buf.Bytes())
+	return png, nil
 }
 
 // zlibPool keeps BestSpeed compressors between encodes.
@@ -59,15 +61,6 @@ var zlibPool sync.Pool
 // (TestEncodePNGRoundTrip).
 func encodeOpaqueNRGBA(img *image.NRGBA) []byte {
 	w, h := img.Rect.Dx(), img.Rect.Dy()
-	var out bytes.Buffer
-	out.Grow(w*h/4 + 1024)
-	out.WriteString("\x89PNG\r\n\x1a\n")
-	var ihdr [13]byte
-	binary.BigEndian.PutUint32(ihdr[0:], uint32(w))
-	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))
-	ihdr[8], ihdr[9] = 8, 2 // 8 bits per channel, truecolour (RGB)
-	writeChunk(&out, "IHDR", ihdr[:])
-
 	var idat bytes.Buffer
 	idat.Grow(w*h/4 + 1024)
 	zw, _ := zlibPool.Get().(*zlib.Writer)
@@ -92,23 +85,30 @@ func encodeOpaqueNRGBA(img *image.NRGBA) []byte {
 	}
 	_ = zw.Close()
 	zlibPool.Put(zw)
-	writeChunk(&out, "IDAT", idat.Bytes())
-	writeChunk(&out, "IEND", nil)
-	return out.Bytes()
+
+	// The file is allocated at its exact size (signature, three chunks of
+	// 12 bytes plus data), since callers keep it: a buffer grown for the
+	// worst case would hold several times the bytes in the cache.
+	out := make([]byte, 0, 8+3*12+13+idat.Len())
+	out = append(out, "\x89PNG\r\n\x1a\n"...)
+	var ihdr [13]byte
+	binary.BigEndian.PutUint32(ihdr[0:], uint32(w))
+	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))
+	ihdr[8], ihdr[9] = 8, 2 // 8 bits per channel, truecolour (RGB)
+	out = appendChunk(out, "IHDR", ihdr[:])
+	out = appendChunk(out, "IDAT", idat.Bytes())
+	return appendChunk(out, "IEND", nil)
 }
 
-// writeChunk appends a PNG chunk: length, type, data, CRC-32 of type+data.
-func writeChunk(out *bytes.Buffer, typ string, data []byte) {
-	var n [4]byte
-	binary.BigEndian.PutUint32(n[:], uint32(len(data)))
-	out.Write(n[:])
+// appendChunk appends a PNG chunk: length, type, data, CRC-32 of type+data.
+func appendChunk(out []byte, typ string, data []byte) []byte {
+	out = binary.BigEndian.AppendUint32(out, uint32(len(data)))
 	crc := crc32.NewIEEE()
 	crc.Write([]byte(typ))
 	crc.Write(data)
-	out.WriteString(typ)
-	out.Write(data)
-	binary.BigEndian.PutUint32(n[:], crc.Sum32())
-	out.Write(n[:])
+	out = append(out, typ...)
+	out = append(out, data...)
+	return binary.BigEndian.AppendUint32(out, crc.Sum32())
 }
 
 // RenderPNG renders s at size and encodes it as PNG: the bytes a stimulus

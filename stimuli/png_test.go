@@ -47,3 +47,18 @@ func TestEncodePNGRoundTrip(t *testing.T) {
 		t.Fatalf("a translucent image lost its alpha: %v", err)
 	}
 }
+
+// TestRenderPNGHoldsOnlyItsBytes: the PNG a caller caches is allocated at
+// its size (a buffer grown for the worst case made a 256 MiB cache hold
+// gigabytes).
+func TestRenderPNGHoldsOnlyItsBytes(t *testing.T) {
+	for _, kind := range []Kind{Grating, Radial} {
+		data, err := RenderPNG(Stimulus{Pattern: Pattern{Kind: kind}, Tint: 3}.WithDefaults(), 1024)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cap(data) != len(data) {
+			t.Errorf("%s: %d bytes in a %d-byte buffer", kind, len(data), cap(data))
+		}
+	}
+}

@@ -77,7 +77,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		running.Go(func() { w.loop(workCtx) })
 	}
 
-	srv := server.New(server.Config{DB: d.DB, Logger: log, TrustedProxies: proxies})
+	srv := server.New(server.Config{DB: d.DB, Logger: log, TrustedProxies: proxies, Limits: limits.limits()})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 	log.Info("serving", "url", "http://"+displayAddr(l.Addr()))
