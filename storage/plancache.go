@@ -4,9 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/google/uuid"
-	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/mccollough/mccollough/experiments"
 )
@@ -17,17 +18,57 @@ import (
 type sessionInfo struct {
 	Session
 	tokenHash []byte
+	// size approximates the memory it holds: its plan's and definition's
+	// JSON (the parsed structures are of the same order).
+	size int
 }
 
-// planCacheSize bounds the cache of parsed plans (a few tens of KB each).
-const planCacheSize = 4096
+// planCacheBytes bounds the cache of parsed plans: a large study's plan is
+// ~2 MB, so a bound in entries alone (4096) allowed gigabytes.
+const planCacheBytes = 256 << 20
 
-func newPlanCache() *lru.Cache[string, *sessionInfo] {
-	c, err := lru.New[string, *sessionInfo](planCacheSize)
-	if err != nil {
-		panic(err) // only for a non-positive size
-	}
+// planCache keeps recently used sessions' plans, least recently used out
+// first, bounded in bytes.
+type planCache struct {
+	mu       sync.Mutex
+	lru      *simplelru.LRU[string, *sessionInfo]
+	bytes    int
+	maxBytes int
+}
+
+func newPlanCache(maxBytes int) *planCache {
+	c := &planCache{maxBytes: maxBytes}
+	// The byte bound evicts; the entry bound is only a backstop.
+	c.lru, _ = simplelru.NewLRU(1<<20, func(_ string, info *sessionInfo) { c.bytes -= info.size })
 	return c
+}
+
+func (c *planCache) get(id string) (*sessionInfo, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lru.Get(id)
+}
+
+// add keeps info, dropping the least recently used plans over the bound (a
+// plan larger than the whole cache is not kept).
+func (c *planCache) add(id string, info *sessionInfo) {
+	if info.size > c.maxBytes {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lru.Remove(id) // its bytes leave through the eviction callback
+	c.lru.Add(id, info)
+	c.bytes += info.size
+	for c.bytes > c.maxBytes {
+		c.lru.RemoveOldest()
+	}
+}
+
+func (c *planCache) remove(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lru.Remove(id)
 }
 
 // SessionDesign is a live session's plan and definition without its
@@ -65,7 +106,7 @@ func (db *DB) liveStatus(ctx context.Context, id string) (string, error) {
 
 // sessionDeleted forgets a session its researcher deleted, and says so.
 func (db *DB) sessionDeleted(id string) error {
-	db.plans.Remove(id)
+	db.plans.remove(id)
 	return experiments.Errorf(experiments.NotFound, "no session %q: it was deleted", id)
 }
 
@@ -77,14 +118,14 @@ func (db *DB) cachedSession(ctx context.Context, id string) (*sessionInfo, error
 	if _, err := uuid.Parse(id); err != nil {
 		return nil, experiments.Errorf(experiments.NotFound, "no session %q", id)
 	}
-	if info, ok := db.plans.Get(id); ok {
+	if info, ok := db.plans.get(id); ok {
 		return info, nil
 	}
 	info, err := db.loadSessionInfo(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	db.plans.Add(id, info)
+	db.plans.add(id, info)
 	return info, nil
 }
 
@@ -129,5 +170,6 @@ func (db *DB) loadSessionInfo(ctx context.Context, id string) (*sessionInfo, err
 	s.Definition = s.Definition.WithDefaults() // fields added since the version was stored
 
 	s.Condition = experiments.ConditionForArm(arm)
+	info.size = len(plan) + len(def)
 	return info, nil
 }

@@ -63,8 +63,11 @@ type Session struct {
 // CreateSession starts a session of experiment e's latest version with a
 // concrete plan, and returns it with its bearer token (only its hash is
 // stored). Human sessions get the counterbalancing arm with the fewest
-// started-and-not-abandoned sessions; creations are serialised per
-// experiment (a row lock), so concurrent participants still balance.
+// started-and-not-abandoned sessions. Only that choice is serialised per
+// experiment (a row lock, on every replica): the session's row is inserted
+// under it with its arm and no plan yet, which counts it at once; the plan,
+// the slow part for a large study, is built and stored after the lock, so
+// a flood of creations does not keep an ordinary participant waiting.
 func (db *DB) CreateSession(ctx context.Context, e Experiment, ns NewSession) (Session, string, error) {
 	if ns.Kind == "" {
 		ns.Kind = experiments.KindHuman
@@ -83,48 +86,64 @@ func (db *DB) CreateSession(ctx context.Context, e Experiment, ns NewSession) (S
 	params, _ := json.Marshal(nonNil(ns.Params))
 	screen, _ := json.Marshal(ns.Screen)
 	device, _ := json.Marshal(ns.Device)
-	// Creations of one experiment are serialised by a row lock (on every
-	// replica); queueing them here first keeps a burst of participants from
-	// holding every pooled connection while they wait for that lock, which
-	// would stall everyone's trial writes.
-	unlock := db.lockExperiment(e.ID)
-	defer unlock()
-	err = pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-		arm, err := chooseArm(ctx, tx, e, ns, seed)
-		if err != nil {
-			return err
-		}
-		s.Condition = experiments.ConditionForArm(arm)
-		planDef := e.Definition
-		if ns.Kind == experiments.KindModel {
-			// The colour-vision screening is a human eligibility check.
-			off := false
-			planDef.Screening = &experiments.Screening{Enabled: &off}
-		}
-		s.Plan, err = experiments.NewPlan(planDef, seed, s.Condition)
-		if err != nil {
-			return err
-		}
-		plan, err := json.Marshal(s.Plan)
-		if err != nil {
-			return err
-		}
+	arm, err := db.reserveArm(ctx, e, ns, seed, func(tx pgx.Tx, arm int) error {
 		return tx.QueryRow(ctx, `
 			INSERT INTO sessions (id, experiment_version_id, participant_kind, participant_ref, params,
 			                      condition, seed, plan, screen, token_hash, preview, model_mechanism, model_seed, model_network, device)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, nullif($12, ''), $13, nullif($14, ''), $15)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, 'null', $8, $9, $10, nullif($11, ''), $12, nullif($13, ''), $14)
 			RETURNING created_at`,
-			s.ID, e.VersionID, ns.Kind, ns.ParticipantRef, params, arm, seed, plan, screen, tokenHash,
+			s.ID, e.VersionID, ns.Kind, ns.ParticipantRef, params, arm, seed, screen, tokenHash,
 			ns.Preview, ns.Mechanism, ns.ModelSeed, ns.ModelNetwork, device,
 		).Scan(&s.CreatedAt)
 	})
 	if err != nil {
 		return Session{}, "", err
 	}
+	s.Condition = experiments.ConditionForArm(arm)
+	planDef := e.Definition
+	if ns.Kind == experiments.KindModel {
+		// The colour-vision screening is a human eligibility check.
+		off := false
+		planDef.Screening = &experiments.Screening{Enabled: &off}
+	}
+	plan, err := func() ([]byte, error) {
+		if s.Plan, err = experiments.NewPlan(planDef, seed, s.Condition); err != nil {
+			return nil, err
+		}
+		return json.Marshal(s.Plan)
+	}()
+	if err == nil {
+		_, err = db.Pool.Exec(ctx, `UPDATE sessions SET plan = $2 WHERE id = $1`, s.ID, plan)
+	}
+	if err != nil {
+		// Nobody has the session's token: take its row back. (Left behind
+		// by a crash, it would count towards its arm until abandoned.)
+		_, _ = db.Pool.Exec(context.WithoutCancel(ctx), `DELETE FROM sessions WHERE id = $1`, s.ID)
+		return Session{}, "", fmt.Errorf("creating session: %w", err)
+	}
 	cached := s
 	cached.Status = "" // mutable: always read from the database
-	db.plans.Add(s.ID, &sessionInfo{Session: cached, tokenHash: tokenHash})
+	db.plans.add(s.ID, &sessionInfo{Session: cached, tokenHash: tokenHash, size: len(plan)})
 	return s, token, nil
+}
+
+// reserveArm chooses the new session's arm and, in the same transaction,
+// calls insert to add its row. Creations of one experiment queue in this
+// process first, so that a burst of participants does not hold every
+// pooled connection while it waits for the experiment's row lock, which
+// would stall everyone's trial writes.
+func (db *DB) reserveArm(ctx context.Context, e Experiment, ns NewSession, seed int64, insert func(pgx.Tx, int) error) (int, error) {
+	unlock := db.lockExperiment(e.ID)
+	defer unlock()
+	var arm int
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		var err error
+		if arm, err = chooseArm(ctx, tx, e, ns, seed); err != nil {
+			return err
+		}
+		return insert(tx, arm)
+	})
+	return arm, err
 }
 
 // chooseArm locks the experiment row (serialising concurrent creations on

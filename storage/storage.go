@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -24,7 +23,7 @@ type DB struct {
 	Pool *pgxpool.Pool
 	// plans caches sessions' immutable plans, so recording a trial costs one
 	// round trip.
-	plans *lru.Cache[string, *sessionInfo]
+	plans *planCache
 	// trials stores answers in batches (trialbatch.go).
 	trials *trialBatcher
 	// creating holds a *sync.Mutex per experiment id (lockExperiment).
@@ -64,7 +63,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("cannot reach the database at %s: %w", describeHost(cfg), redact(err))
 	}
-	return &DB{Pool: pool, plans: newPlanCache(), trials: newTrialBatcher(pool), hashing: newPasswordHashing()}, nil
+	return &DB{Pool: pool, plans: newPlanCache(planCacheBytes), trials: newTrialBatcher(pool), hashing: newPasswordHashing()}, nil
 }
 
 // QueryExecMode is the pgx query execution mode in use (for the log).
