@@ -160,7 +160,7 @@ func TestWorkspacePairEditor(t *testing.T) {
 	}
 	// The server's preview URLs render.
 	src := regexp.MustCompile(`data-preview="red"[^>]*src="([^"]+)"`).FindStringSubmatch(page)
-	wantStatus(t, ts.do(http.MethodGet, strings.ReplaceAll(src[1], "&amp;", "&"), nil), http.StatusOK)
+	wantStatus(t, w.get(strings.ReplaceAll(src[1], "&amp;", "&")), http.StatusOK)
 
 	// Invalid: every problem next to its input, what was typed kept, 422,
 	// nothing stored.

@@ -97,5 +97,6 @@ Environment (each also a flag):
   DATABASE_URL     use this PostgreSQL server instead of the private one
   MCCOLLOUGH_DATA  data folder of the private PostgreSQL and other state (default ./data)
   ADDR             address serve listens on (default :8080)
-  LOG_LEVEL        debug, info, warn or error (default info)`))
+  LOG_LEVEL        debug, info, warn or error (default info)
+  TRUSTED_PROXIES  CIDRs of the reverse proxies whose forwarding headers serve believes (default none)`))
 }
