@@ -29,7 +29,7 @@ func csvCells(t *testing.T, data []byte) map[string][]string {
 }
 
 // TestExportsNeutraliseSpreadsheetFormulas: a participant id that is a
-// formula reaches every CSV (trials, summary, the Psych-DS zip) as text a
+// formula reaches every CSV (trials, sessions, summary, the Psych-DS zip) as text a
 // spreadsheet shows rather than runs; numbers, negative ones too, stay
 // numbers.
 func TestExportsNeutraliseSpreadsheetFormulas(t *testing.T) {
@@ -76,22 +76,29 @@ func TestExportsNeutraliseSpreadsheetFormulas(t *testing.T) {
 		t.Errorf("export.csv: no negative tint left as a number: %q", trials["tint"])
 	}
 	check("summary.csv", csvCells(t, get("summary.csv")), "participant_ref")
+	check("sessions.csv", csvCells(t, get("sessions.csv")), "participant_id")
 
 	z, err := zip.NewReader(bytes.NewReader(get("dataset.zip")), int64(len(get("dataset.zip"))))
 	if err != nil {
 		t.Fatal(err)
 	}
+	checked := 0
 	for _, f := range z.File {
-		if !strings.HasSuffix(f.Name, "_data.csv") && !strings.HasSuffix(f.Name, "_summary.csv") {
+		if !strings.HasSuffix(f.Name, ".csv") || strings.Contains(f.Name, "/documentation/") {
 			continue
 		}
 		r, _ := f.Open()
 		data, _ := io.ReadAll(r)
+		cells := csvCells(t, data)
 		column := "participant_id"
-		if strings.HasSuffix(f.Name, "_summary.csv") {
+		if _, ok := cells[column]; !ok {
 			column = "participant_ref"
 		}
-		check(f.Name, csvCells(t, data), column)
+		check(f.Name, cells, column)
+		checked++
+	}
+	if checked < 2 {
+		t.Fatalf("the dataset holds %d data CSVs", checked)
 	}
 }
 

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"encoding/csv"
 	"io"
 	"math"
 	"strconv"
@@ -197,7 +196,7 @@ func SessionVariables() []experiments.Variable {
 // experiment, with the facts to exclude by and the flags of its version's
 // exclusion rules. Rows are streamed as they are read.
 func (db *DB) WriteSessionsCSV(ctx context.Context, experimentID int64, f SessionFilter, w io.Writer) error {
-	cw := csv.NewWriter(w)
+	cw := NewCSVWriter(w) // no spreadsheet formulas (csvsafe.go)
 	header := make([]string, len(sessionColumns))
 	for i, c := range sessionColumns {
 		header[i] = c.Name
@@ -214,6 +213,5 @@ func (db *DB) WriteSessionsCSV(ctx context.Context, experimentID int64, f Sessio
 	if err != nil {
 		return err
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }
