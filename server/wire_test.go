@@ -92,6 +92,7 @@ func TestRunnerPageOnTheWire(t *testing.T) {
 func TestCompression(t *testing.T) {
 	ts := newTestServer(t)
 	ts.addStudy(experiments.Classic(), storage.StatusOpen)
+	token := ts.researcher("ada@example.org")
 	for _, c := range []struct {
 		what, path, accept, want string
 	}{
@@ -103,9 +104,9 @@ func TestCompression(t *testing.T) {
 		{"asset, identity", static.URL("runner.css"), "", ""},
 		{"image", previewURL(`{"kind":"grating","orientation_deg":0,"period_px":16}`, "size", "256"), "gzip, br", ""},
 	} {
-		var header []string
+		header := auth(token) // the preview is for researchers
 		if c.accept != "" {
-			header = []string{"Accept-Encoding", c.accept}
+			header = append(header, "Accept-Encoding", c.accept)
 		}
 		rec := ts.do(http.MethodGet, c.path, nil, header...)
 		wantStatus(t, rec, http.StatusOK)
