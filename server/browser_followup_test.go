@@ -70,7 +70,7 @@ func TestBrowserFollowupVisit(t *testing.T) {
 		t.Fatalf("after the follow-up %d trials stored, plan has %d", n, len(plan.Trials))
 	}
 	var elapsed float64
-	if err := es.db.Pool.QueryRow(context.Background(), `SELECT min(extract(epoch FROM t.created_at - s.completed_at))
+	if err := es.sql.QueryRow(context.Background(), `SELECT min(extract(epoch FROM t.created_at - s.completed_at))
 		FROM trials t JOIN sessions s ON s.id = t.session_id WHERE t.phase = 'followup'`).Scan(&elapsed); err != nil || elapsed <= 0 {
 		t.Fatalf("follow-up trials must come after the completion (elapsed %g s, %v)", elapsed, err)
 	}

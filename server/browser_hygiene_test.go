@@ -50,7 +50,7 @@ func (es *e2eServer) targets(wrong bool) func(trial int) int {
 
 func (ts *testServer) sessionStatus(id string) (status, reason string) {
 	ts.t.Helper()
-	if err := ts.db.Pool.QueryRow(context.Background(), `SELECT status, coalesce(status_reason, '') FROM sessions WHERE id = $1`, id).
+	if err := ts.sql.QueryRow(context.Background(), `SELECT status, coalesce(status_reason, '') FROM sessions WHERE id = $1`, id).
 		Scan(&status, &reason); err != nil {
 		ts.t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func TestBrowserWithdrawMidSession(t *testing.T) {
 	}
 	var plan experiments.Plan
 	var planJSON []byte
-	if err := es.db.Pool.QueryRow(context.Background(), `SELECT plan FROM sessions WHERE id = $1`, id).Scan(&planJSON); err != nil {
+	if err := es.sql.QueryRow(context.Background(), `SELECT plan FROM sessions WHERE id = $1`, id).Scan(&planJSON); err != nil {
 		t.Fatal(err)
 	}
 	if err := json.Unmarshal(planJSON, &plan); err != nil {
@@ -342,7 +342,7 @@ func TestBrowserWithdrawBeforeSession(t *testing.T) {
 func (es *e2eServer) browserSession(other string) string {
 	es.t.Helper()
 	var id string
-	if err := es.db.Pool.QueryRow(context.Background(), `SELECT id FROM sessions WHERE id <> $1`, other).Scan(&id); err != nil {
+	if err := es.sql.QueryRow(context.Background(), `SELECT id FROM sessions WHERE id <> $1`, other).Scan(&id); err != nil {
 		es.t.Fatal(err)
 	}
 	return id

@@ -96,7 +96,7 @@ func TestBrowserGermanStudy(t *testing.T) {
 		t.Errorf("no screen size recorded: %+v", screen)
 	}
 	token := es.researcher("de@example.org")
-	if _, err := es.db.Pool.Exec(t.Context(), `UPDATE experiments SET owner_id = (SELECT id FROM researchers WHERE email = 'de@example.org') WHERE slug = 'deutsch'`); err != nil {
+	if _, err := es.sql.Exec(t.Context(), `UPDATE experiments SET owner_id = (SELECT id FROM researchers WHERE email = 'de@example.org') WHERE slug = 'deutsch'`); err != nil {
 		t.Fatal(err)
 	}
 	_, rows, _ := readCSV(t, es.testServer, "/api/v1/experiments/deutsch/sessions.csv", token)

@@ -185,7 +185,7 @@ func newE2EServer(t *testing.T) *e2eServer {
 		if m := completePath.FindStringSubmatch(r.URL.Path); m != nil && r.Method == http.MethodPost {
 			// How many trials are stored when the runner asks to complete?
 			var n int
-			if err := ts.db.Pool.QueryRow(r.Context(), `SELECT count(*) FROM trials WHERE session_id = $1`, m[1]).Scan(&n); err != nil {
+			if err := ts.sql.QueryRow(r.Context(), `SELECT count(*) FROM trials WHERE session_id = $1`, m[1]).Scan(&n); err != nil {
 				n = -1
 			}
 			l.mu.Lock()
@@ -449,7 +449,7 @@ type storedTrial struct {
 
 func (ts *testServer) storedTrials(sessionID string) []storedTrial {
 	ts.t.Helper()
-	rows, err := ts.db.Pool.Query(context.Background(), `
+	rows, err := ts.sql.Query(context.Background(), `
 		SELECT trial_index, phase, pattern, tint, response, setting, rt_ms, onset_ms, intended_ms, measured_ms, frames, dropped_frames, created_at
 		FROM trials WHERE session_id = $1 ORDER BY trial_index`, sessionID)
 	if err != nil {
@@ -476,7 +476,7 @@ func (ts *testServer) onlySession() (string, experiments.Plan, experiments.Scree
 	ts.t.Helper()
 	var id, status string
 	var plan, screen []byte
-	err := ts.db.Pool.QueryRow(context.Background(), `SELECT id, plan, screen, status FROM sessions`).Scan(&id, &plan, &screen, &status)
+	err := ts.sql.QueryRow(context.Background(), `SELECT id, plan, screen, status FROM sessions`).Scan(&id, &plan, &screen, &status)
 	if err != nil {
 		ts.t.Fatalf("expected exactly one session: %v", err)
 	}
@@ -493,7 +493,7 @@ func (ts *testServer) onlySession() (string, experiments.Plan, experiments.Scree
 
 func (ts *testServer) eventKinds(sessionID string) []string {
 	ts.t.Helper()
-	rows, err := ts.db.Pool.Query(context.Background(), `SELECT kind FROM events WHERE session_id = $1 ORDER BY seq`, sessionID)
+	rows, err := ts.sql.Query(context.Background(), `SELECT kind FROM events WHERE session_id = $1 ORDER BY seq`, sessionID)
 	if err != nil {
 		ts.t.Fatal(err)
 	}
@@ -671,7 +671,7 @@ func TestBrowserFullSession(t *testing.T) {
 		t.Fatalf("POST /complete saw %v stored trials, want once with %d", es.log.completes, len(plan.Trials))
 	}
 	var code string
-	if err := es.db.Pool.QueryRow(context.Background(), `SELECT completion_code FROM sessions WHERE id = $1`, id).Scan(&code); err != nil {
+	if err := es.sql.QueryRow(context.Background(), `SELECT completion_code FROM sessions WHERE id = $1`, id).Scan(&code); err != nil {
 		t.Fatal(err)
 	}
 	p.run(10*time.Second, func(st pageState) bool { return strings.Contains(st.Href, "/done?cc="+code) })

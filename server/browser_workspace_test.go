@@ -167,7 +167,7 @@ func TestBrowserWorkspacePairToOpenExperiment(t *testing.T) {
 	// Postgres has the pair and the open experiment made from it.
 	var name string
 	var spec []byte
-	if err := ts.db.Pool.QueryRow(bg, `SELECT name, spec FROM pattern_pairs WHERE id = $1 AND owner_id = $2`, pairID, researcher.ID).Scan(&name, &spec); err != nil {
+	if err := ts.sql.QueryRow(bg, `SELECT name, spec FROM pattern_pairs WHERE id = $1 AND owner_id = $2`, pairID, researcher.ID).Scan(&name, &spec); err != nil {
 		t.Fatalf("pair %d: %v", pairID, err)
 	}
 	var stored struct {
@@ -181,7 +181,7 @@ func TestBrowserWorkspacePairToOpenExperiment(t *testing.T) {
 	}
 	var status string
 	var expPair *int64
-	if err := ts.db.Pool.QueryRow(bg, `SELECT status, pair_id FROM experiments WHERE slug = 'rings-study' AND owner_id = $1`, researcher.ID).Scan(&status, &expPair); err != nil {
+	if err := ts.sql.QueryRow(bg, `SELECT status, pair_id FROM experiments WHERE slug = 'rings-study' AND owner_id = $1`, researcher.ID).Scan(&status, &expPair); err != nil {
 		t.Fatal(err)
 	}
 	if status != "open" || expPair == nil || *expPair != pairID {

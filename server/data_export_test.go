@@ -23,7 +23,7 @@ const firefoxUA = "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:121.0) Gecko/20100
 func (ts *testServer) storedPlan(id string) (targets map[int]int, catch map[int]bool) {
 	ts.t.Helper()
 	var p experiments.Plan
-	if err := ts.db.Pool.QueryRow(context.Background(), `SELECT plan FROM sessions WHERE id = $1`, id).Scan(&p); err != nil {
+	if err := ts.sql.QueryRow(context.Background(), `SELECT plan FROM sessions WHERE id = $1`, id).Scan(&p); err != nil {
 		ts.t.Fatal(err)
 	}
 	targets, catch = map[int]int{}, map[int]bool{}

@@ -20,7 +20,7 @@ func TestStoredCirclesOrientation(t *testing.T) {
 	d := shortDefinition("rings")
 	d.Pair.A = stimuli.Pattern{Kind: stimuli.Circles, PeriodPx: 30}.WithDefaults()
 	wantStatus(t, ts.do(http.MethodPost, "/api/v1/experiments", d, auth(token)...), http.StatusCreated)
-	if _, err := ts.db.Pool.Exec(context.Background(),
+	if _, err := ts.sql.Exec(context.Background(),
 		`UPDATE experiment_versions SET definition = jsonb_set(definition, '{pair,a,orientation_deg}', '30')`); err != nil {
 		t.Fatal(err)
 	}

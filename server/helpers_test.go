@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/mccollough/mccollough/server"
 	"github.com/mccollough/mccollough/storage"
 	"github.com/mccollough/mccollough/storage/pgtest"
@@ -24,15 +26,16 @@ type testServer struct {
 	t     *testing.T
 	srv   *server.Server
 	db    *storage.DB
+	sql   *pgxpool.Pool // the test's own SQL on the same database
 	clock *testClock
 }
 
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
-	db := pgtest.New(t)
+	db, sql := pgtest.NewWithSQL(t)
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	clock := &testClock{}
-	return &testServer{t: t, srv: server.New(server.Config{DB: db, Logger: log, Now: clock.Now}), db: db, clock: clock}
+	return &testServer{t: t, srv: server.New(server.Config{DB: db, Logger: log, Now: clock.Now}), db: db, sql: sql, clock: clock}
 }
 
 // testClock is the server's clock in tests: real time, moved on by what

@@ -49,7 +49,7 @@ func TestWithdrawalRemovesEveryRowOfTheSession(t *testing.T) {
 		t.Fatalf("the other session lost rows: %d left", n)
 	}
 	var ref, params, status string
-	_ = ts.db.Pool.QueryRow(context.Background(), `SELECT participant_ref, params::text, status FROM sessions WHERE id = $1`, leaving.SessionID).Scan(&ref, &params, &status)
+	_ = ts.sql.QueryRow(context.Background(), `SELECT participant_ref, params::text, status FROM sessions WHERE id = $1`, leaving.SessionID).Scan(&ref, &params, &status)
 	if ref != "" || params != "{}" || status != "withdrawn" {
 		t.Fatalf("withdrawn session keeps ref %q params %s status %s", ref, params, status)
 	}

@@ -77,7 +77,7 @@ func TestServerErrorIsLoggedOnce(t *testing.T) {
 	ts, logs := newLoggedServer(t)
 	ts.addStudy(shortDefinition("short"), "open")
 	s := ts.startSession("short", nil)
-	if _, err := ts.db.Pool.Exec(context.Background(), `ALTER TABLE events RENAME TO events_gone`); err != nil {
+	if _, err := ts.sql.Exec(context.Background(), `ALTER TABLE events RENAME TO events_gone`); err != nil {
 		t.Fatal(err)
 	}
 	rec := ts.do(http.MethodPost, "/api/v1/sessions/"+s.SessionID+"/events",

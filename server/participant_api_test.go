@@ -94,7 +94,7 @@ func (ts *testServer) put(s createdSession, index int, body any) int {
 func (ts *testServer) countRows(sql string, args ...any) int {
 	ts.t.Helper()
 	var n int
-	if err := ts.db.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+	if err := ts.sql.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
 		ts.t.Fatal(err)
 	}
 	return n
@@ -142,7 +142,7 @@ func TestCreateSessionReturnsAConcretePlan(t *testing.T) {
 	// What is stored about the participant: the link's parameters and the
 	// screen, nothing else.
 	var ref, params, screen string
-	err := ts.db.Pool.QueryRow(context.Background(), `SELECT participant_ref, params::text, screen::text FROM sessions WHERE id = $1`, s.SessionID).Scan(&ref, &params, &screen)
+	err := ts.sql.QueryRow(context.Background(), `SELECT participant_ref, params::text, screen::text FROM sessions WHERE id = $1`, s.SessionID).Scan(&ref, &params, &screen)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +242,7 @@ func TestPutTrialStatuses(t *testing.T) {
 		t.Fatalf("%d trial rows, want exactly the one accepted", n)
 	}
 	var resp string
-	_ = ts.db.Pool.QueryRow(context.Background(), `SELECT response FROM trials WHERE session_id = $1`, s.SessionID).Scan(&resp)
+	_ = ts.sql.QueryRow(context.Background(), `SELECT response FROM trials WHERE session_id = $1`, s.SessionID).Scan(&resp)
 	if resp != "red" {
 		t.Fatalf("stored response %q: the conflicting PUT must not overwrite", resp)
 	}
@@ -455,7 +455,7 @@ func TestStaircaseSessionThroughTheAPI(t *testing.T) {
 	wantStatus(t, rec, http.StatusOK)
 	// The reversals hover around the PSE.
 	var mean float64
-	err := ts.db.Pool.QueryRow(context.Background(), `SELECT avg(tint) FROM trials WHERE session_id = $1 AND trial_index IN
+	err := ts.sql.QueryRow(context.Background(), `SELECT avg(tint) FROM trials WHERE session_id = $1 AND trial_index IN
 		(SELECT trial_index FROM trials WHERE session_id = $1 ORDER BY trial_index DESC LIMIT 8)`, s.SessionID).Scan(&mean)
 	if err != nil || math.Abs(mean-pse) > 2 {
 		t.Fatalf("late staircase tints average %.2f (err %v), want near %g", mean, err, pse)
@@ -477,7 +477,7 @@ func TestAdjustmentAnswersAreSettings(t *testing.T) {
 		t.Fatalf("adjustment PUT: %d", got)
 	}
 	var setting float64
-	_ = ts.db.Pool.QueryRow(context.Background(), `SELECT setting FROM trials WHERE session_id = $1`, s.SessionID).Scan(&setting)
+	_ = ts.sql.QueryRow(context.Background(), `SELECT setting FROM trials WHERE session_id = $1`, s.SessionID).Scan(&setting)
 	if setting != -1.5 {
 		t.Fatalf("stored setting %g", setting)
 	}

@@ -49,7 +49,7 @@ func TestProtocolAnswersThroughTheAPI(t *testing.T) {
 	var isCatch bool
 	var since *float64
 	var input *string
-	err := ts.db.Pool.QueryRow(context.Background(), `SELECT catch, since_induction_ms, input FROM trials WHERE session_id = $1 AND trial_index = $2`,
+	err := ts.sql.QueryRow(context.Background(), `SELECT catch, since_induction_ms, input FROM trials WHERE session_id = $1 AND trial_index = $2`,
 		s.SessionID, post).Scan(&isCatch, &since, &input)
 	if err != nil || isCatch || since == nil || *since != 4321.5 || input == nil || *input != "touch" {
 		t.Errorf("stored post trial: catch %v since %v input %v (%v)", isCatch, since, input, err)

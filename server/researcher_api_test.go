@@ -34,7 +34,7 @@ func (ts *testServer) signIn(email string) *http.Cookie {
 	ts.t.Helper()
 	ctx := context.Background()
 	var id int64
-	if err := ts.db.Pool.QueryRow(ctx, `SELECT id FROM researchers WHERE email = $1`, email).Scan(&id); err != nil {
+	if err := ts.sql.QueryRow(ctx, `SELECT id FROM researchers WHERE email = $1`, email).Scan(&id); err != nil {
 		ts.t.Fatal(err)
 	}
 	value, err := ts.db.CreateWebSession(ctx, id)

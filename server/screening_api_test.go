@@ -152,7 +152,7 @@ func TestSmallScreensAreScreenedOutAtTheStart(t *testing.T) {
 func TestVersionsStoredBeforeAFieldExisted(t *testing.T) {
 	ts := newTestServer(t)
 	ts.addStudy(screenedDefinition("old"), "open")
-	if _, err := ts.db.Pool.Exec(t.Context(), `UPDATE experiment_versions SET definition = definition - 'screening'`); err != nil {
+	if _, err := ts.sql.Exec(t.Context(), `UPDATE experiment_versions SET definition = definition - 'screening'`); err != nil {
 		t.Fatal(err)
 	}
 	s := ts.startSession("old", map[string]any{"screen": map[string]any{"viewport": map[string]int{"width": 1280, "height": 800}}})

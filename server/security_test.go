@@ -12,7 +12,7 @@ import (
 func dumpDatabase(t *testing.T, ts *testServer) string {
 	t.Helper()
 	ctx := context.Background()
-	rows, err := ts.db.Pool.Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)
+	rows, err := ts.sql.Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func dumpDatabase(t *testing.T, ts *testServer) string {
 	var b strings.Builder
 	for _, table := range tables {
 		var dump *string
-		if err := ts.db.Pool.QueryRow(ctx, fmt.Sprintf(`SELECT string_agg(row_to_json(x)::text, E'\n') FROM %q x`, table)).Scan(&dump); err != nil {
+		if err := ts.sql.QueryRow(ctx, fmt.Sprintf(`SELECT string_agg(row_to_json(x)::text, E'\n') FROM %q x`, table)).Scan(&dump); err != nil {
 			t.Fatal(err)
 		}
 		if dump != nil {

@@ -90,7 +90,7 @@ func TestAPITokensExpireAndCanBeRevoked(t *testing.T) {
 	weekID := list.Tokens[0].ID
 
 	// Expired: refused.
-	if _, err := ts.db.Pool.Exec(context.Background(), `UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = $1`, weekID); err != nil {
+	if _, err := ts.sql.Exec(context.Background(), `UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = $1`, weekID); err != nil {
 		t.Fatal(err)
 	}
 	wantStatus(t, ts.do(http.MethodGet, "/api/v1/experiments", nil, auth(week)...), http.StatusUnauthorized)

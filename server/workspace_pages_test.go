@@ -348,7 +348,7 @@ func TestWorkspaceNewExperiment(t *testing.T) {
 	wantStatus(t, rec, http.StatusUnprocessableEntity)
 	wantFieldError(t, rec.Body.String(), "slug", "is taken")
 	var n int
-	_ = ts.db.Pool.QueryRow(ctx, `SELECT count(*) FROM experiments`).Scan(&n)
+	_ = ts.sql.QueryRow(ctx, `SELECT count(*) FROM experiments`).Scan(&n)
 	if n != 2 {
 		t.Fatalf("%d experiments", n)
 	}

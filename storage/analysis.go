@@ -31,7 +31,7 @@ func (db *DB) AnalysisParticipants(ctx context.Context, experimentID int64) ([]a
 	if err != nil {
 		return nil, err
 	}
-	trows, err := db.Pool.Query(ctx, `
+	trows, err := db.pool.Query(ctx, `
 		SELECT t.session_id::text, t.phase, t.method, t.pattern, coalesce(t.tint, 0), t.response, t.setting, t.trial_index, t.catch
 		FROM trials t JOIN sessions s ON s.id = t.session_id JOIN experiment_versions v ON v.id = s.experiment_version_id
 		WHERE v.experiment_id = $1 AND NOT s.preview

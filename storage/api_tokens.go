@@ -52,7 +52,7 @@ func (db *DB) CreateAPIToken(ctx context.Context, researcherID int64, label stri
 	}
 	raw, _ := newToken()
 	token := "mcc_" + raw // recognisable in logs and secret scanners
-	_, err := db.Pool.Exec(ctx, `INSERT INTO api_tokens (researcher_id, token_hash, label, expires_at)
+	_, err := db.pool.Exec(ctx, `INSERT INTO api_tokens (researcher_id, token_hash, label, expires_at)
 		VALUES ($1, $2, $3, now() + $4::interval)`, researcherID, hashToken(token), label, ttl.String())
 	if err != nil {
 		return "", fmt.Errorf("creating API token: %w", err)
@@ -64,7 +64,7 @@ func (db *DB) CreateAPIToken(ctx context.Context, researcherID int64, label stri
 // token belongs to.
 func (db *DB) APITokenResearcher(ctx context.Context, token string) (Researcher, error) {
 	var r Researcher
-	err := db.Pool.QueryRow(ctx, `
+	err := db.pool.QueryRow(ctx, `
 		UPDATE api_tokens t SET last_used_at = now()
 		FROM researchers r WHERE r.id = t.researcher_id AND t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now()
 		RETURNING r.id, r.email, r.created_at`, hashToken(token)).Scan(&r.ID, &r.Email, &r.CreatedAt)
@@ -76,13 +76,13 @@ func (db *DB) APITokenResearcher(ctx context.Context, token string) (Researcher,
 
 // RevokeAPIToken revokes a token (logout for scripts).
 func (db *DB) RevokeAPIToken(ctx context.Context, token string) error {
-	_, err := db.Pool.Exec(ctx, `UPDATE api_tokens SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL`, hashToken(token))
+	_, err := db.pool.Exec(ctx, `UPDATE api_tokens SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL`, hashToken(token))
 	return err
 }
 
 // APITokens lists a researcher's active tokens, newest first.
 func (db *DB) APITokens(ctx context.Context, researcherID int64) ([]APIToken, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT id, label, created_at, last_used_at, expires_at FROM api_tokens
+	rows, err := db.pool.Query(ctx, `SELECT id, label, created_at, last_used_at, expires_at FROM api_tokens
 		WHERE researcher_id = $1 AND revoked_at IS NULL AND expires_at > now()
 		ORDER BY created_at DESC, id DESC`, researcherID)
 	if err != nil {
@@ -94,7 +94,7 @@ func (db *DB) APITokens(ctx context.Context, researcherID int64) ([]APIToken, er
 // RevokeAPITokenByID revokes one of a researcher's active tokens; another
 // researcher's token, or one already revoked or expired, is NotFound.
 func (db *DB) RevokeAPITokenByID(ctx context.Context, researcherID, id int64) error {
-	tag, err := db.Pool.Exec(ctx, `UPDATE api_tokens SET revoked_at = now()
+	tag, err := db.pool.Exec(ctx, `UPDATE api_tokens SET revoked_at = now()
 		WHERE id = $1 AND researcher_id = $2 AND revoked_at IS NULL AND expires_at > now()`, id, researcherID)
 	if err != nil {
 		return fmt.Errorf("revoking API token: %w", err)

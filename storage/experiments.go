@@ -36,7 +36,7 @@ type Experiment struct {
 // A slug already taken is a Conflict.
 func (db *DB) CreateExperiment(ctx context.Context, ownerID *int64, def experiments.Definition, status string) (Experiment, error) {
 	var e Experiment
-	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		var err error
 		e, err = createExperiment(ctx, tx, ownerID, def, status)
 		return err
@@ -98,7 +98,7 @@ func (db *DB) ExperimentBySlug(ctx context.Context, slug string) (Experiment, er
 	if !experiments.IsSlug(slug) {
 		return Experiment{}, experiments.Errorf(experiments.NotFound, "no experiment %q", slug)
 	}
-	e, err := scanExperiment(db.Pool.QueryRow(ctx, `SELECT `+experimentColumns+` WHERE e.slug = $1`, slug))
+	e, err := scanExperiment(db.pool.QueryRow(ctx, `SELECT `+experimentColumns+` WHERE e.slug = $1`, slug))
 	if isNoRows(err) {
 		return Experiment{}, experiments.Errorf(experiments.NotFound, "no experiment %q", slug)
 	}
@@ -125,7 +125,7 @@ func (db *DB) OpenStudy(ctx context.Context, slug string) (Experiment, error) {
 func (db *DB) EnsureDemoStudies(ctx context.Context, defs []experiments.Definition) (int, error) {
 	created := 0
 	for _, def := range defs {
-		err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 			var exists bool
 			// Serialise with other replicas publishing at the same time.
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, demoLockKey); err != nil {

@@ -26,7 +26,7 @@ func (db *DB) CreateOwnedExperiment(ctx context.Context, ownerID int64, def expe
 		return Experiment{}, err
 	}
 	var e Experiment
-	err = pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		var err error
 		if e, err = createExperiment(ctx, tx, &ownerID, def, StatusDraft); err != nil {
 			return err
@@ -65,7 +65,7 @@ func (db *DB) OwnedExperiment(ctx context.Context, ownerID int64, slug string) (
 	if !experiments.IsSlug(slug) {
 		return Experiment{}, experiments.Errorf(experiments.NotFound, "no experiment %q", slug)
 	}
-	e, err := scanExperiment(db.Pool.QueryRow(ctx, `SELECT `+experimentColumns+` WHERE e.slug = $1 AND e.owner_id = $2`, slug, ownerID))
+	e, err := scanExperiment(db.pool.QueryRow(ctx, `SELECT `+experimentColumns+` WHERE e.slug = $1 AND e.owner_id = $2`, slug, ownerID))
 	if isNoRows(err) {
 		return Experiment{}, experiments.Errorf(experiments.NotFound, "no experiment %q", slug)
 	}
@@ -74,7 +74,7 @@ func (db *DB) OwnedExperiment(ctx context.Context, ownerID int64, slug string) (
 
 // Experiments lists ownerID's experiments, newest first, with session counts.
 func (db *DB) Experiments(ctx context.Context, ownerID int64) ([]ExperimentSummary, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT `+experimentFields+`,
+	rows, err := db.pool.Query(ctx, `SELECT `+experimentFields+`,
 		(SELECT count(*) FROM sessions s JOIN experiment_versions ev ON ev.id = s.experiment_version_id
 		 WHERE ev.experiment_id = e.id AND s.participant_kind = 'human' AND NOT s.preview),
 		(SELECT count(*) FROM sessions s JOIN experiment_versions ev ON ev.id = s.experiment_version_id
@@ -114,7 +114,7 @@ func (db *DB) SaveDefinition(ctx context.Context, ownerID int64, slug string, de
 	if err != nil {
 		return Experiment{}, false, err
 	}
-	err = pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		var id, versionID int64
 		var version int
 		var used bool
@@ -177,7 +177,7 @@ func (db *DB) SetStatus(ctx context.Context, ownerID int64, slug, status string)
 	if !allowed {
 		return Experiment{}, experiments.Errorf(experiments.Conflict, "an experiment cannot go from %s to %s", e.Status, status)
 	}
-	tag, err := db.Pool.Exec(ctx, `UPDATE experiments SET status = $3, updated_at = now() WHERE id = $1 AND status = $2`, e.ID, e.Status, status)
+	tag, err := db.pool.Exec(ctx, `UPDATE experiments SET status = $3, updated_at = now() WHERE id = $1 AND status = $2`, e.ID, e.Status, status)
 	if err != nil {
 		return Experiment{}, err
 	}
@@ -202,7 +202,7 @@ func (db *DB) Versions(ctx context.Context, ownerID int64, slug string) ([]Versi
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Pool.Query(ctx, `
+	rows, err := db.pool.Query(ctx, `
 		SELECT v.version, v.definition, v.created_at, (SELECT count(*) FROM sessions s WHERE s.experiment_version_id = v.id AND NOT s.preview)
 		FROM experiment_versions v WHERE v.experiment_id = $1 ORDER BY v.version DESC`, e.ID)
 	if err != nil {

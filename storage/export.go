@@ -196,7 +196,7 @@ func (db *DB) ExportCSV(ctx context.Context, experimentID int64, f ExportFilter,
 	if errs := f.Validate(); len(errs) > 0 {
 		return experiments.InvalidFields(errs)
 	}
-	conn, err := db.Pool.Acquire(ctx)
+	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}

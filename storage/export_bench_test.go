@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/mccollough/mccollough/experiments"
 	"github.com/mccollough/mccollough/storage"
 	"github.com/mccollough/mccollough/storage/localpg"
@@ -22,7 +24,7 @@ import (
 
 // seedTrials stores n trial rows of one experiment (108 per session, like
 // the classic study), with plain SQL for speed.
-func seedTrials(b testing.TB, db *storage.DB, n int) int64 {
+func seedTrials(b testing.TB, db *storage.DB, sql *pgxpool.Pool, n int) int64 {
 	b.Helper()
 	ctx := context.Background()
 	e, err := db.CreateExperiment(ctx, nil, experiments.Classic(), storage.StatusOpen)
@@ -30,14 +32,14 @@ func seedTrials(b testing.TB, db *storage.DB, n int) int64 {
 		b.Fatal(err)
 	}
 	sessions := (n + 107) / 108
-	_, err = db.Pool.Exec(ctx, `
+	_, err = sql.Exec(ctx, `
 		INSERT INTO sessions (id, experiment_version_id, participant_kind, participant_ref, condition, seed, plan, screen, token_hash, status)
 		SELECT gen_random_uuid(), $1, 'human', 'p' || i, i % 2, i, '{}', '{"refresh_hz": 60}', '\x00', 'complete'
 		FROM generate_series(1, $2) i`, e.VersionID, sessions)
 	if err != nil {
 		b.Fatal(err)
 	}
-	_, err = db.Pool.Exec(ctx, `
+	_, err = sql.Exec(ctx, `
 		INSERT INTO trials (session_id, trial_index, phase, block, method, pattern, tint, response, rt_ms, onset_ms,
 		                    intended_ms, measured_ms, frames, dropped_frames, body)
 		SELECT s.id, t, CASE WHEN t < 54 THEN 'baseline' ELSE 'post' END, t / 54, 'constant_stimuli',
@@ -70,11 +72,12 @@ func BenchmarkExportCSV(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	id := seedTrials(b, db, rows)
+	sql := pgtest.SQL(b, url)
+	id := seedTrials(b, db, sql, rows)
 	// After a bulk load the first reads set every row's hint bits and
 	// autovacuum analyses the new rows: done here, that work cannot land on
 	// whichever client happens to run first.
-	if _, err := db.Pool.Exec(ctx, `VACUUM (ANALYZE) trials, sessions, experiment_versions, experiments`); err != nil {
+	if _, err := sql.Exec(ctx, `VACUUM (ANALYZE) trials, sessions, experiment_versions, experiments`); err != nil {
 		b.Fatal(err)
 	}
 	psql := psqlPath()

@@ -111,7 +111,7 @@ func (db *DB) SessionRecords(ctx context.Context, experimentID int64, f SessionF
 	if errs := (ExportFilter{Kind: f.Kind, Status: f.Status}).Validate(); len(errs) > 0 {
 		return experiments.InvalidFields(errs)
 	}
-	rows, err := db.Pool.Query(ctx, sessionFactsSQL, experimentID, f.Previews, f.Kind, f.Status, f.Analysed)
+	rows, err := db.pool.Query(ctx, sessionFactsSQL, experimentID, f.Previews, f.Kind, f.Status, f.Analysed)
 	if err != nil {
 		return fmt.Errorf("reading sessions: %w", err)
 	}

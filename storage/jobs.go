@@ -57,7 +57,7 @@ func (db *DB) EnqueueObserverRuns(ctx context.Context, experimentID int64, mecha
 		params = json.RawMessage(`{}`)
 	}
 	var ids []int64
-	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		for _, run := range runs {
 			var id int64
 			if err := tx.QueryRow(ctx, `INSERT INTO observer_runs (experiment_id, mechanism, network_seed, seed, params)
@@ -79,7 +79,7 @@ func (db *DB) EnqueueObserverRuns(ctx context.Context, experimentID int64, mecha
 // workers on any number of replicas claim runs without taking one twice.
 func (db *DB) ClaimObserverRun(ctx context.Context, worker string) (*ObserverRun, error) {
 	var id int64
-	err := db.Pool.QueryRow(ctx, `
+	err := db.pool.QueryRow(ctx, `
 		UPDATE observer_runs SET status = 'running', claimed_by = $1, started_at = now(), progress = 0
 		WHERE id = (SELECT id FROM observer_runs WHERE status = 'queued' ORDER BY created_at, id
 		            FOR UPDATE SKIP LOCKED LIMIT 1)
@@ -90,7 +90,7 @@ func (db *DB) ClaimObserverRun(ctx context.Context, worker string) (*ObserverRun
 	if err != nil {
 		return nil, fmt.Errorf("claiming an observer run: %w", err)
 	}
-	r, err := scanRun(db.Pool.QueryRow(ctx, `SELECT `+runColumns+` WHERE r.id = $1`, id))
+	r, err := scanRun(db.pool.QueryRow(ctx, `SELECT `+runColumns+` WHERE r.id = $1`, id))
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func (db *DB) ClaimObserverRun(ctx context.Context, worker string) (*ObserverRun
 // SetRunProgress records how far a running run is (0..1); it also serves
 // as the worker's heartbeat.
 func (db *DB) SetRunProgress(ctx context.Context, id int64, progress float64) error {
-	_, err := db.Pool.Exec(ctx, `UPDATE observer_runs SET progress = $2, started_at = coalesce(started_at, now()) WHERE id = $1 AND status = 'running'`, id, progress)
+	_, err := db.pool.Exec(ctx, `UPDATE observer_runs SET progress = $2, started_at = coalesce(started_at, now()) WHERE id = $1 AND status = 'running'`, id, progress)
 	return err
 }
 
@@ -117,7 +117,7 @@ func (db *DB) FinishObserverRun(ctx context.Context, id int64, sessionID string,
 		s := runErr.Error()
 		msg = &s
 	}
-	_, err = db.Pool.Exec(ctx, `UPDATE observer_runs SET status = $2, error = $3, metrics = $4,
+	_, err = db.pool.Exec(ctx, `UPDATE observer_runs SET status = $2, error = $3, metrics = $4,
 		session_id = nullif($5, '')::uuid, progress = CASE WHEN $2 = 'done' THEN 1 ELSE progress END, finished_at = now()
 		WHERE id = $1`, id, status, msg, m, sessionID)
 	return err
@@ -126,7 +126,7 @@ func (db *DB) FinishObserverRun(ctx context.Context, id int64, sessionID string,
 // RequeueStaleRuns puts back runs whose worker stopped (no progress for
 // olderThan): a crashed replica's jobs are taken up by another.
 func (db *DB) RequeueStaleRuns(ctx context.Context, olderThan time.Duration) (int, error) {
-	tag, err := db.Pool.Exec(ctx, `UPDATE observer_runs SET status = 'queued', claimed_by = NULL, started_at = NULL
+	tag, err := db.pool.Exec(ctx, `UPDATE observer_runs SET status = 'queued', claimed_by = NULL, started_at = NULL
 		WHERE status = 'running' AND started_at < now() - $1::interval`, olderThan.String())
 	if err != nil {
 		return 0, err
@@ -140,7 +140,7 @@ func (db *DB) ObserverRuns(ctx context.Context, ownerID int64, slug string) ([]O
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT `+runColumns+` WHERE r.experiment_id = $1 ORDER BY r.id DESC`, e.ID)
+	rows, err := db.pool.Query(ctx, `SELECT `+runColumns+` WHERE r.experiment_id = $1 ORDER BY r.id DESC`, e.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 func TestObserverRunsAreClaimedOnceByConcurrentWorkers(t *testing.T) {
-	db := pgtest.New(t)
+	db, sql := pgtest.NewWithSQL(t)
 	ctx := context.Background()
 	e, err := db.CreateExperiment(ctx, nil, experiments.Classic(), storage.StatusOpen)
 	if err != nil {
@@ -67,14 +67,14 @@ func TestObserverRunsAreClaimedOnceByConcurrentWorkers(t *testing.T) {
 		}
 	}
 	var done, failed int
-	_ = db.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'done'), count(*) FILTER (WHERE status = 'failed') FROM observer_runs`).Scan(&done, &failed)
+	_ = sql.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'done'), count(*) FILTER (WHERE status = 'failed') FROM observer_runs`).Scan(&done, &failed)
 	if done != 9 || failed != 1 {
 		t.Fatalf("done %d failed %d", done, failed)
 	}
 }
 
 func TestStaleRunsAreRequeued(t *testing.T) {
-	db := pgtest.New(t)
+	db, sql := pgtest.NewWithSQL(t)
 	ctx := context.Background()
 	e, _ := db.CreateExperiment(ctx, nil, experiments.Classic(), storage.StatusOpen)
 	if _, err := db.EnqueueObserverRuns(ctx, e.ID, "none", []experiments.ModelRun{{Network: 1, Seed: 1}}, nil); err != nil {
@@ -87,7 +87,7 @@ func TestStaleRunsAreRequeued(t *testing.T) {
 	if n, _ := db.RequeueStaleRuns(ctx, time.Hour); n != 0 {
 		t.Fatal("a fresh run was requeued")
 	}
-	_, _ = db.Pool.Exec(ctx, `UPDATE observer_runs SET started_at = now() - interval '2 hours'`)
+	_, _ = sql.Exec(ctx, `UPDATE observer_runs SET started_at = now() - interval '2 hours'`)
 	if n, _ := db.RequeueStaleRuns(ctx, time.Hour); n != 1 {
 		t.Fatal("the stale run was not requeued")
 	}
@@ -98,7 +98,7 @@ func TestStaleRunsAreRequeued(t *testing.T) {
 }
 
 func TestModelSessionStoresPRed(t *testing.T) {
-	db := pgtest.New(t)
+	db, sql := pgtest.NewWithSQL(t)
 	ctx := context.Background()
 	def := experiments.Classic()
 	off := false
@@ -120,7 +120,7 @@ func TestModelSessionStoresPRed(t *testing.T) {
 	var p float64
 	var mech, network string
 	var seed int64
-	if err := db.Pool.QueryRow(ctx, `SELECT t.model_p_red, s.model_mechanism, s.model_seed, s.model_network
+	if err := sql.QueryRow(ctx, `SELECT t.model_p_red, s.model_mechanism, s.model_seed, s.model_network
 		FROM trials t JOIN sessions s ON s.id = t.session_id`).Scan(&p, &mech, &seed, &network); err != nil {
 		t.Fatal(err)
 	}

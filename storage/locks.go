@@ -38,7 +38,7 @@ func (db *DB) WithLock(ctx context.Context, key string, fn func(ctx context.Cont
 // nothing else, so it is rolled back, not committed, when fn returns: the
 // outcome is fn's, even if the connection was lost meanwhile.
 func (db *DB) tryLock(ctx context.Context, key string, fn func(ctx context.Context) error) (bool, error) {
-	tx, err := db.Pool.Begin(ctx)
+	tx, err := db.pool.Begin(ctx)
 	if err != nil {
 		return false, fmt.Errorf("taking lock %q: %w", key, err)
 	}

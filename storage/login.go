@@ -33,7 +33,7 @@ func loginKeys(client, email string) (clientKey, accountKey []byte) {
 func (db *DB) LoginAllowed(ctx context.Context, client, email string) (bool, error) {
 	clientKey, accountKey := loginKeys(client, email)
 	var byClient, byAccount int
-	err := db.Pool.QueryRow(ctx, `
+	err := db.pool.QueryRow(ctx, `
 		SELECT coalesce(max(failures) FILTER (WHERE key_hash = $1), 0), coalesce(max(failures) FILTER (WHERE key_hash = $2), 0)
 		FROM login_attempts WHERE key_hash IN ($1, $2) AND window_start > now() - $3::interval`,
 		clientKey, accountKey, LoginWindow.String()).Scan(&byClient, &byAccount)
@@ -46,7 +46,7 @@ func (db *DB) LoginAllowed(ctx context.Context, client, email string) (bool, err
 // RecordLoginFailure counts a failed attempt on both keys.
 func (db *DB) RecordLoginFailure(ctx context.Context, client, email string) error {
 	clientKey, accountKey := loginKeys(client, email)
-	_, err := db.Pool.Exec(ctx, `
+	_, err := db.pool.Exec(ctx, `
 		INSERT INTO login_attempts (key_hash, failures, window_start) VALUES ($1, 1, now()), ($2, 1, now())
 		ON CONFLICT (key_hash) DO UPDATE SET
 			failures = CASE WHEN login_attempts.window_start > now() - $3::interval THEN login_attempts.failures + 1 ELSE 1 END,
@@ -60,6 +60,6 @@ func (db *DB) RecordLoginFailure(ctx context.Context, client, email string) erro
 // client's guesses.
 func (db *DB) ClearLoginFailures(ctx context.Context, client, email string) error {
 	clientKey, _ := loginKeys(client, email)
-	_, err := db.Pool.Exec(ctx, `DELETE FROM login_attempts WHERE key_hash = $1`, clientKey)
+	_, err := db.pool.Exec(ctx, `DELETE FROM login_attempts WHERE key_hash = $1`, clientKey)
 	return err
 }

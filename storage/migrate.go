@@ -74,7 +74,7 @@ func (db *DB) apply(ctx context.Context, ms []Migration, log *slog.Logger) (int,
 		log = slog.New(slog.DiscardHandler)
 	}
 	var applied map[int]bool
-	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		var err error
 		applied, err = lockMigrations(ctx, tx)
 		return err
@@ -88,7 +88,7 @@ func (db *DB) apply(ctx context.Context, ms []Migration, log *slog.Logger) (int,
 			continue
 		}
 		ran := false
-		err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 			// Another replica may have applied it since we looked.
 			now, err := lockMigrations(ctx, tx)
 			if err != nil || now[m.Version] {

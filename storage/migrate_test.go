@@ -7,15 +7,17 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/mccollough/mccollough/migrations"
 	"github.com/mccollough/mccollough/storage"
 	"github.com/mccollough/mccollough/storage/pgtest"
 )
 
 func TestMigrateIsIdempotent(t *testing.T) {
-	db := pgtest.New(t) // already migrated once from the template
+	db, sql := pgtest.NewWithSQL(t) // already migrated once from the template
 	ctx := context.Background()
-	before := schemaFingerprint(t, db)
+	before := schemaFingerprint(t, sql)
 	for i := range 2 {
 		n, err := db.Migrate(ctx, nil)
 		if err != nil {
@@ -25,7 +27,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 			t.Fatalf("run %d applied %d migrations to an up-to-date database", i, n)
 		}
 	}
-	if after := schemaFingerprint(t, db); after != before {
+	if after := schemaFingerprint(t, sql); after != before {
 		t.Fatalf("schema changed by a repeated migrate:\nbefore %s\nafter  %s", before, after)
 	}
 	ms, err := storage.LoadMigrations(migrations.FS)
@@ -33,7 +35,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	var recorded int
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&recorded); err != nil {
+	if err := sql.QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&recorded); err != nil {
 		t.Fatal(err)
 	}
 	if recorded != len(ms) {
@@ -42,10 +44,10 @@ func TestMigrateIsIdempotent(t *testing.T) {
 }
 
 func TestMigrateFromEmptyConcurrently(t *testing.T) {
-	db := pgtest.New(t)
+	db, sql := pgtest.NewWithSQL(t)
 	ctx := context.Background()
 	// Empty the database, then let several "replicas" migrate it at once.
-	if _, err := db.Pool.Exec(ctx, `DROP SCHEMA public CASCADE; CREATE SCHEMA public`); err != nil {
+	if _, err := sql.Exec(ctx, `DROP SCHEMA public CASCADE; CREATE SCHEMA public`); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -69,14 +71,14 @@ func TestMigrateFromEmptyConcurrently(t *testing.T) {
 	for _, table := range []string{"researchers", "api_tokens", "pattern_pairs", "experiments",
 		"experiment_versions", "sessions", "trials", "events", "observer_runs"} {
 		var exists bool
-		if err := db.Pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, table).Scan(&exists); err != nil || !exists {
+		if err := sql.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, table).Scan(&exists); err != nil || !exists {
 			t.Errorf("table %s missing after migrate (%v)", table, err)
 		}
 	}
 }
 
 func TestFailedMigrationIsRolledBack(t *testing.T) {
-	db := pgtest.New(t)
+	db, sql := pgtest.NewWithSQL(t)
 	ctx := context.Background()
 	fsys := fstest.MapFS{
 		"9001_ok.sql":     {Data: []byte(`CREATE TABLE ok_table (n int);`)},
@@ -94,7 +96,7 @@ func TestFailedMigrationIsRolledBack(t *testing.T) {
 		t.Fatalf("applied %d, want 1 before the broken one", n)
 	}
 	var halfDone bool
-	_ = db.Pool.QueryRow(ctx, `SELECT to_regclass('half_done') IS NOT NULL`).Scan(&halfDone)
+	_ = sql.QueryRow(ctx, `SELECT to_regclass('half_done') IS NOT NULL`).Scan(&halfDone)
 	if halfDone {
 		t.Fatal("a failed migration left a table behind: it must run in one transaction")
 	}
@@ -117,10 +119,10 @@ func TestLoadMigrationsRejectsBadNames(t *testing.T) {
 }
 
 // schemaFingerprint lists every column of the public schema.
-func schemaFingerprint(t *testing.T, db *storage.DB) string {
+func schemaFingerprint(t *testing.T, sql *pgxpool.Pool) string {
 	t.Helper()
 	var s string
-	err := db.Pool.QueryRow(context.Background(), `
+	err := sql.QueryRow(context.Background(), `
 		SELECT string_agg(table_name || '.' || column_name || ':' || data_type, ',' ORDER BY table_name, ordinal_position)
 		FROM information_schema.columns WHERE table_schema = 'public'`).Scan(&s)
 	if err != nil {

@@ -17,7 +17,7 @@ func ConfigDigest(configJSON []byte) string {
 // of digest, or (nil, nil) when there are none yet.
 func (db *DB) ModelWeights(ctx context.Context, digest string) ([]byte, error) {
 	var w []byte
-	err := db.Pool.QueryRow(ctx, `SELECT weights FROM observer_models WHERE config_digest = $1`, digest).Scan(&w)
+	err := db.pool.QueryRow(ctx, `SELECT weights FROM observer_models WHERE config_digest = $1`, digest).Scan(&w)
 	if isNoRows(err) {
 		return nil, nil
 	}
@@ -30,7 +30,7 @@ func (db *DB) ModelWeights(ctx context.Context, digest string) ([]byte, error) {
 // SaveModelWeights stores (or replaces) the weights of a configuration,
 // named by their own digest.
 func (db *DB) SaveModelWeights(ctx context.Context, digest string, configJSON []byte, weightsDigest string, weights []byte) error {
-	_, err := db.Pool.Exec(ctx, `INSERT INTO observer_models (config_digest, config, weights_digest, weights) VALUES ($1, $2, $3, $4)
+	_, err := db.pool.Exec(ctx, `INSERT INTO observer_models (config_digest, config, weights_digest, weights) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (config_digest) DO UPDATE SET config = excluded.config, weights_digest = excluded.weights_digest,
 			weights = excluded.weights, created_at = now()`,
 		digest, configJSON, weightsDigest, weights)

@@ -30,7 +30,7 @@ func (db *DB) ExperimentSessions(ctx context.Context, ownerID int64, slug string
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Pool.Query(ctx, `
+	rows, err := db.pool.Query(ctx, `
 		SELECT s.id::text, v.version, s.participant_kind, s.participant_ref, s.condition, s.status, s.preview,
 		       (SELECT count(*) FROM trials t WHERE t.session_id = s.id), (s.screen->>'refresh_hz')::float8,
 		       s.model_mechanism, s.created_at, s.completed_at
@@ -79,7 +79,7 @@ func (db *DB) Dashboard(ctx context.Context, ownerID int64, slug string) (Dashbo
 	d := Dashboard{ByStatus: map[string]int{}, ByCondition: map[int]map[string]int{}, RefreshRates: []RefreshCount{}}
 	const scope = `FROM sessions s JOIN experiment_versions v ON v.id = s.experiment_version_id
 		WHERE v.experiment_id = $1 AND s.participant_kind = 'human' AND NOT s.preview`
-	rows, err := db.Pool.Query(ctx, `SELECT s.condition, s.status, count(*) `+scope+` GROUP BY 1, 2`, e.ID)
+	rows, err := db.pool.Query(ctx, `SELECT s.condition, s.status, count(*) `+scope+` GROUP BY 1, 2`, e.ID)
 	if err != nil {
 		return Dashboard{}, err
 	}
@@ -102,12 +102,12 @@ func (db *DB) Dashboard(ctx context.Context, ownerID int64, slug string) (Dashbo
 	if d.Total > 0 {
 		d.CompletionRate = float64(d.ByStatus["complete"]) / float64(d.Total)
 	}
-	err = db.Pool.QueryRow(ctx, `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM s.completed_at - s.created_at)),
+	err = db.pool.QueryRow(ctx, `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM s.completed_at - s.created_at)),
 		max(greatest(s.updated_at, s.created_at)) `+scope, e.ID).Scan(&d.MedianDurationS, &d.LastActivity)
 	if err != nil {
 		return Dashboard{}, err
 	}
-	rows, err = db.Pool.Query(ctx, `SELECT round((s.screen->>'refresh_hz')::float8)::int AS hz, count(*) `+scope+`
+	rows, err = db.pool.Query(ctx, `SELECT round((s.screen->>'refresh_hz')::float8)::int AS hz, count(*) `+scope+`
 		AND s.screen ? 'refresh_hz' GROUP BY 1 ORDER BY 1`, e.ID)
 	if err != nil {
 		return Dashboard{}, err
@@ -116,7 +116,7 @@ func (db *DB) Dashboard(ctx context.Context, ownerID int64, slug string) (Dashbo
 	if err != nil {
 		return Dashboard{}, err
 	}
-	err = db.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE s.participant_kind = 'model'), count(*) FILTER (WHERE s.preview)
+	err = db.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE s.participant_kind = 'model'), count(*) FILTER (WHERE s.preview)
 		FROM sessions s JOIN experiment_versions v ON v.id = s.experiment_version_id
 		WHERE v.experiment_id = $1`, e.ID).Scan(&d.Models, &d.Previews)
 	return d, err

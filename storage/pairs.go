@@ -46,7 +46,7 @@ func (db *DB) CreatePair(ctx context.Context, ownerID int64, pp experiments.Patt
 		return Pair{}, err
 	}
 	var id int64
-	if err := db.Pool.QueryRow(ctx, `INSERT INTO pattern_pairs (owner_id, name, spec) VALUES ($1, $2, $3) RETURNING id`,
+	if err := db.pool.QueryRow(ctx, `INSERT INTO pattern_pairs (owner_id, name, spec) VALUES ($1, $2, $3) RETURNING id`,
 		ownerID, pp.Name, spec).Scan(&id); err != nil {
 		return Pair{}, fmt.Errorf("creating pair: %w", err)
 	}
@@ -55,7 +55,7 @@ func (db *DB) CreatePair(ctx context.Context, ownerID int64, pp experiments.Patt
 
 // Pair returns one of ownerID's pairs; another researcher's is NotFound.
 func (db *DB) Pair(ctx context.Context, ownerID, id int64) (Pair, error) {
-	p, err := scanPair(db.Pool.QueryRow(ctx, `SELECT `+pairColumns+` FROM pattern_pairs p WHERE p.id = $1 AND p.owner_id = $2`, id, ownerID))
+	p, err := scanPair(db.pool.QueryRow(ctx, `SELECT `+pairColumns+` FROM pattern_pairs p WHERE p.id = $1 AND p.owner_id = $2`, id, ownerID))
 	if isNoRows(err) {
 		return Pair{}, experiments.Errorf(experiments.NotFound, "no pattern pair %d", id)
 	}
@@ -64,7 +64,7 @@ func (db *DB) Pair(ctx context.Context, ownerID, id int64) (Pair, error) {
 
 // Pairs lists ownerID's pairs, newest first.
 func (db *DB) Pairs(ctx context.Context, ownerID int64) ([]Pair, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT `+pairColumns+` FROM pattern_pairs p WHERE p.owner_id = $1 ORDER BY p.id DESC`, ownerID)
+	rows, err := db.pool.Query(ctx, `SELECT `+pairColumns+` FROM pattern_pairs p WHERE p.owner_id = $1 ORDER BY p.id DESC`, ownerID)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func (db *DB) UpdatePair(ctx context.Context, ownerID, id int64, pp experiments.
 	if err != nil {
 		return Pair{}, err
 	}
-	tag, err := db.Pool.Exec(ctx, `UPDATE pattern_pairs SET name = $3, spec = $4, updated_at = now() WHERE id = $1 AND owner_id = $2`,
+	tag, err := db.pool.Exec(ctx, `UPDATE pattern_pairs SET name = $3, spec = $4, updated_at = now() WHERE id = $1 AND owner_id = $2`,
 		id, ownerID, pp.Name, spec)
 	if err != nil {
 		return Pair{}, fmt.Errorf("updating pair: %w", err)
@@ -91,7 +91,7 @@ func (db *DB) UpdatePair(ctx context.Context, ownerID, id int64, pp experiments.
 
 // DeletePair deletes a pair no experiment was made from.
 func (db *DB) DeletePair(ctx context.Context, ownerID, id int64) error {
-	tag, err := db.Pool.Exec(ctx, `DELETE FROM pattern_pairs WHERE id = $1 AND owner_id = $2`, id, ownerID)
+	tag, err := db.pool.Exec(ctx, `DELETE FROM pattern_pairs WHERE id = $1 AND owner_id = $2`, id, ownerID)
 	if isForeignKeyViolation(err) {
 		return experiments.Errorf(experiments.Conflict, "pattern pair %d is used by an experiment and cannot be deleted", id)
 	}

@@ -91,7 +91,7 @@ func (db *DB) SessionDesign(ctx context.Context, id string) (Session, error) {
 // is NotFound (and leaves this replica's cache), a withdrawn one Gone.
 func (db *DB) liveStatus(ctx context.Context, id string) (string, error) {
 	var status string
-	err := db.Pool.QueryRow(ctx, `SELECT status FROM sessions WHERE id = $1`, id).Scan(&status)
+	err := db.pool.QueryRow(ctx, `SELECT status FROM sessions WHERE id = $1`, id).Scan(&status)
 	if isNoRows(err) {
 		return "", db.sessionDeleted(id)
 	}
@@ -147,7 +147,7 @@ func (db *DB) loadSessionInfo(ctx context.Context, id string) (*sessionInfo, err
 	s := &info.Session
 	var plan, def []byte
 	var arm int
-	err := db.Pool.QueryRow(ctx, `
+	err := db.pool.QueryRow(ctx, `
 		SELECT s.id, v.experiment_id, v.id, e.slug, s.participant_kind, s.participant_ref, s.condition, s.seed,
 		       s.plan, v.definition, s.token_hash, s.created_at
 		FROM sessions s

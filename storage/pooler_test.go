@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/mccollough/mccollough/migrations"
 	"github.com/mccollough/mccollough/storage"
@@ -16,14 +17,16 @@ import (
 
 // openPooled opens the test's database through its own PgBouncer
 // (transaction pooling, poolSize server connections).
-func openPooled(t *testing.T, poolSize int) *storage.DB {
+// sql is the test's own pool through the same PgBouncer.
+func openPooled(t *testing.T, poolSize int) (db *storage.DB, sql *pgxpool.Pool) {
 	t.Helper()
-	db, err := storage.Open(context.Background(), pgtest.NewPooledURL(t, poolSize))
+	url := pgtest.NewPooledURL(t, poolSize)
+	db, err := storage.Open(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(db.Close)
-	return db
+	return db, pgtest.SQL(t, url)
 }
 
 // TestOpenChoosesTheQueryModeForTheRoute: named prepared statements
@@ -46,11 +49,10 @@ func TestOpenChoosesTheQueryModeForTheRoute(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg := db.Pool.Config()
+		mode, maxConns := db.QueryExecMode(), db.MaxConns()
 		db.Close()
-		if cfg.ConnConfig.DefaultQueryExecMode != c.mode || cfg.MaxConns != c.maxConns {
-			t.Errorf("%s: mode %v, max conns %d; want %v, %d", c.name,
-				cfg.ConnConfig.DefaultQueryExecMode, cfg.MaxConns, c.mode, c.maxConns)
+		if mode != c.mode.String() || maxConns != c.maxConns {
+			t.Errorf("%s: mode %v, max conns %d; want %v, %d", c.name, mode, maxConns, c.mode, c.maxConns)
 		}
 	}
 }
@@ -60,9 +62,9 @@ func TestOpenChoosesTheQueryModeForTheRoute(t *testing.T) {
 // session-level advisory lock, the unlock could run on another server
 // connection than the lock, and the next replica would wait forever.)
 func TestMigrateThroughPgBouncer(t *testing.T) {
-	db := openPooled(t, 2)
+	db, sql := openPooled(t, 2)
 	ctx := context.Background()
-	if _, err := db.Pool.Exec(ctx, `DROP SCHEMA public CASCADE; CREATE SCHEMA public`); err != nil {
+	if _, err := sql.Exec(ctx, `DROP SCHEMA public CASCADE; CREATE SCHEMA public`); err != nil {
 		t.Fatal(err)
 	}
 	applied := make([]int, 4)
@@ -92,12 +94,12 @@ func TestMigrateThroughPgBouncer(t *testing.T) {
 // held in PostgreSQL (another connection cannot take it) and other callers
 // wait; they run one after another, and a failure is the caller's.
 func TestWithLockThroughPgBouncer(t *testing.T) {
-	db := openPooled(t, 2)
+	db, sql := openPooled(t, 2)
 	ctx := context.Background()
 	const key = "observer-model:test"
 	heldElsewhere := func() bool {
 		var free bool
-		err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		err := pgx.BeginFunc(ctx, sql, func(tx pgx.Tx) error {
 			return tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtext($1))`, key).Scan(&free)
 		})
 		if err != nil {
@@ -150,8 +152,8 @@ func TestWithLockThroughPgBouncer(t *testing.T) {
 
 // TestExportThroughPgBouncer: COPY … TO STDOUT works through the pooler.
 func TestExportThroughPgBouncer(t *testing.T) {
-	db := openPooled(t, 2)
-	id := seedTrials(t, db, 300)
+	db, sql := openPooled(t, 2)
+	id := seedTrials(t, db, sql, 300)
 	var out strings.Builder
 	if err := db.ExportCSV(context.Background(), id, storage.ExportFilter{}, &out); err != nil {
 		t.Fatal(err)

@@ -32,7 +32,7 @@ func (db *DB) SessionState(ctx context.Context, id, token string) (SessionState,
 		return SessionState{}, err
 	}
 	st := SessionState{Session: info.Session}
-	err = db.Pool.QueryRow(ctx, `
+	err = db.pool.QueryRow(ctx, `
 		SELECT s.status, coalesce(s.status_reason, ''), coalesce(s.completion_code, ''), s.completed_at,
 		       coalesce((SELECT array_agg(trial_index ORDER BY trial_index) FROM trials WHERE session_id = s.id), '{}'),
 		       coalesce((SELECT max(seq) FROM events WHERE session_id = s.id), -1)
@@ -125,7 +125,7 @@ func (db *DB) CompleteSession(ctx context.Context, id, token string) (Completion
 // when screened, only once it has passed the screening.
 func (db *DB) complete(ctx context.Context, id string, screened bool) (string, error) {
 	var code string
-	err := db.Pool.QueryRow(ctx, `
+	err := db.pool.QueryRow(ctx, `
 		UPDATE sessions SET status = 'complete',
 		       completion_code = coalesce(completion_code, $2),
 		       completed_at = coalesce(completed_at, now()), updated_at = now()
@@ -139,7 +139,7 @@ func (db *DB) complete(ctx context.Context, id string, screened bool) (string, e
 	}
 	var status string
 	var passed bool
-	err = db.Pool.QueryRow(ctx, `SELECT status, screening_passed_at IS NOT NULL FROM sessions WHERE id = $1`, id).Scan(&status, &passed)
+	err = db.pool.QueryRow(ctx, `SELECT status, screening_passed_at IS NOT NULL FROM sessions WHERE id = $1`, id).Scan(&status, &passed)
 	switch {
 	case isNoRows(err):
 		return "", db.sessionDeleted(id)
@@ -172,7 +172,7 @@ func (db *DB) RecordEvents(ctx context.Context, id, token string, events []exper
 		}
 	}
 	var created int
-	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		// The row lock orders batches of one session (the totals stay
 		// exact) without blocking its trial writes (FOR KEY SHARE).
 		var status string

@@ -72,7 +72,7 @@ func (db *DB) createResearcher(ctx context.Context, email, password string, firs
 		return Researcher{}, err
 	}
 	r := Researcher{Email: email}
-	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		if first {
 			// SHARE ROW EXCLUSIVE conflicts with itself and with inserts:
 			// concurrent setups take turns, and the second sees the first.
@@ -106,7 +106,7 @@ func (db *DB) createResearcher(ctx context.Context, email, password string, firs
 // while there are none).
 func (db *DB) ResearcherCount(ctx context.Context) (int, error) {
 	var n int
-	err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM researchers`).Scan(&n)
+	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM researchers`).Scan(&n)
 	return n, err
 }
 
@@ -119,7 +119,7 @@ func (db *DB) Authenticate(ctx context.Context, email, password string) (Researc
 	}
 	var r Researcher
 	hash := dummyHash
-	err := db.Pool.QueryRow(ctx, `SELECT id, email, password_hash, created_at FROM researchers WHERE lower(email) = lower($1)`,
+	err := db.pool.QueryRow(ctx, `SELECT id, email, password_hash, created_at FROM researchers WHERE lower(email) = lower($1)`,
 		strings.TrimSpace(email)).Scan(&r.ID, &r.Email, &hash, &r.CreatedAt)
 	known := err == nil
 	if err != nil && !isNoRows(err) {
@@ -144,20 +144,20 @@ func (db *DB) CreateWebSession(ctx context.Context, researcherID int64) (string,
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	id := base64.RawURLEncoding.EncodeToString(b)
-	_, err := db.Pool.Exec(ctx, `INSERT INTO web_sessions (id_hash, researcher_id, expires_at) VALUES ($1, $2, now() + $3::interval)`,
+	_, err := db.pool.Exec(ctx, `INSERT INTO web_sessions (id_hash, researcher_id, expires_at) VALUES ($1, $2, now() + $3::interval)`,
 		hashToken(id), researcherID, WebSessionTTL.String())
 	if err != nil {
 		return "", fmt.Errorf("creating web session: %w", err)
 	}
 	// Expired sessions are swept here rather than by a background job.
-	_, _ = db.Pool.Exec(ctx, `DELETE FROM web_sessions WHERE expires_at < now()`)
+	_, _ = db.pool.Exec(ctx, `DELETE FROM web_sessions WHERE expires_at < now()`)
 	return id, nil
 }
 
 // WebSessionResearcher is the researcher signed in with cookie value id.
 func (db *DB) WebSessionResearcher(ctx context.Context, id string) (Researcher, error) {
 	var r Researcher
-	err := db.Pool.QueryRow(ctx, `
+	err := db.pool.QueryRow(ctx, `
 		SELECT r.id, r.email, r.created_at FROM web_sessions w JOIN researchers r ON r.id = w.researcher_id
 		WHERE w.id_hash = $1 AND w.expires_at > now()`, hashToken(id)).Scan(&r.ID, &r.Email, &r.CreatedAt)
 	if isNoRows(err) {
@@ -168,6 +168,6 @@ func (db *DB) WebSessionResearcher(ctx context.Context, id string) (Researcher, 
 
 // DeleteWebSession signs a browser out.
 func (db *DB) DeleteWebSession(ctx context.Context, id string) error {
-	_, err := db.Pool.Exec(ctx, `DELETE FROM web_sessions WHERE id_hash = $1`, hashToken(id))
+	_, err := db.pool.Exec(ctx, `DELETE FROM web_sessions WHERE id_hash = $1`, hashToken(id))
 	return err
 }

@@ -10,7 +10,7 @@ import (
 // ScreenOut ends a started session that the screening found unsuitable,
 // with the reason; no further answers are taken.
 func (db *DB) ScreenOut(ctx context.Context, id, reason string) error {
-	_, err := db.Pool.Exec(ctx, `UPDATE sessions SET status = $2, status_reason = $3, updated_at = now()
+	_, err := db.pool.Exec(ctx, `UPDATE sessions SET status = $2, status_reason = $3, updated_at = now()
 		WHERE id = $1 AND status = 'started'`, id, experiments.StatusScreenedOut, reason)
 	return err
 }
@@ -81,7 +81,7 @@ func (db *DB) decideScreening(ctx context.Context, info *sessionInfo) (Screening
 		out.Reason = experiments.ScreenReasonColorVision
 		return out, nil, db.ScreenOut(ctx, info.ID, out.Reason)
 	}
-	_, err = db.Pool.Exec(ctx, `UPDATE sessions SET screening_passed_at = coalesce(screening_passed_at, now()), updated_at = now()
+	_, err = db.pool.Exec(ctx, `UPDATE sessions SET screening_passed_at = coalesce(screening_passed_at, now()), updated_at = now()
 		WHERE id = $1 AND status = 'started'`, info.ID)
 	if err != nil {
 		return ScreeningOutcome{}, nil, fmt.Errorf("recording the screening: %w", err)

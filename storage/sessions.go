@@ -113,12 +113,12 @@ func (db *DB) CreateSession(ctx context.Context, e Experiment, ns NewSession) (S
 		return json.Marshal(s.Plan)
 	}()
 	if err == nil {
-		_, err = db.Pool.Exec(ctx, `UPDATE sessions SET plan = $2 WHERE id = $1`, s.ID, plan)
+		_, err = db.pool.Exec(ctx, `UPDATE sessions SET plan = $2 WHERE id = $1`, s.ID, plan)
 	}
 	if err != nil {
 		// Nobody has the session's token: take its row back. (Left behind
 		// by a crash, it would count towards its arm until abandoned.)
-		_, _ = db.Pool.Exec(context.WithoutCancel(ctx), `DELETE FROM sessions WHERE id = $1`, s.ID)
+		_, _ = db.pool.Exec(context.WithoutCancel(ctx), `DELETE FROM sessions WHERE id = $1`, s.ID)
 		return Session{}, "", fmt.Errorf("creating session: %w", err)
 	}
 	cached := s
@@ -136,7 +136,7 @@ func (db *DB) reserveArm(ctx context.Context, e Experiment, ns NewSession, seed 
 	unlock := db.lockExperiment(e.ID)
 	defer unlock()
 	var arm int
-	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		var err error
 		if arm, err = chooseArm(ctx, tx, e, ns, seed); err != nil {
 			return err

@@ -20,7 +20,9 @@ import (
 
 // DB is the platform's database.
 type DB struct {
-	Pool *pgxpool.Pool
+	// pool is unexported: callers go through DB's methods, so every query has
+	// one home here (tests get their own pool from storage/pgtest).
+	pool *pgxpool.Pool
 	// plans caches sessions' immutable plans, so recording a trial costs one
 	// round trip.
 	plans *planCache
@@ -63,13 +65,17 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("cannot reach the database at %s: %w", describeHost(cfg), redact(err))
 	}
-	return &DB{Pool: pool, plans: newPlanCache(planCacheBytes), trials: newTrialBatcher(pool), hashing: newPasswordHashing()}, nil
+	return &DB{pool: pool, plans: newPlanCache(planCacheBytes), trials: newTrialBatcher(pool), hashing: newPasswordHashing()}, nil
 }
 
 // QueryExecMode is the pgx query execution mode in use (for the log).
 func (db *DB) QueryExecMode() string {
-	return db.Pool.Config().ConnConfig.DefaultQueryExecMode.String()
+	return db.pool.Config().ConnConfig.DefaultQueryExecMode.String()
 }
+
+// MaxConns is the most connections this replica's pool opens (for the log
+// and the pool-sizing rule in the README).
+func (db *DB) MaxConns() int32 { return db.pool.Config().MaxConns }
 
 // defaultMaxConns is each replica's pool size unless the URL sets
 // pool_max_conns: pgxpool's default (4 per CPU) is 8 on a small server, too
@@ -88,11 +94,11 @@ func hasSetting(connString, name string) bool {
 // Close stops storing answers and releases all connections.
 func (db *DB) Close() {
 	db.trials.close()
-	db.Pool.Close()
+	db.pool.Close()
 }
 
 // Ping checks that the database answers.
-func (db *DB) Ping(ctx context.Context) error { return db.Pool.Ping(ctx) }
+func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }
 
 func describeHost(cfg *pgxpool.Config) string {
 	return fmt.Sprintf("%s/%s", net.JoinHostPort(cfg.ConnConfig.Host, fmt.Sprint(cfg.ConnConfig.Port)), cfg.ConnConfig.Database)

@@ -42,7 +42,7 @@ func response(t experiments.Trial, answer string) storage.TrialWrite {
 // request per trial reports creating it, the identical retries report a
 // duplicate and the different answers a conflict.
 func TestConcurrentAnswersAreStoredOnceEach(t *testing.T) {
-	db := pgtest.New(t)
+	db, sql := pgtest.NewWithSQL(t)
 	ctx := context.Background()
 	sessions, tokens := openStudy(t, db, 4)
 	const trials = 30
@@ -86,7 +86,7 @@ func TestConcurrentAnswersAreStoredOnceEach(t *testing.T) {
 		}
 	}
 	var n int
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM trials`).Scan(&n); err != nil || n != len(results) {
+	if err := sql.QueryRow(ctx, `SELECT count(*) FROM trials`).Scan(&n); err != nil || n != len(results) {
 		t.Fatalf("%d rows stored (%v), want %d", n, err, len(results))
 	}
 }
@@ -95,7 +95,7 @@ func TestConcurrentAnswersAreStoredOnceEach(t *testing.T) {
 // (a NUL byte, which no validated answer carries) fails alone; the answers
 // batched with it are stored.
 func TestARefusedAnswerDoesNotFailItsBatch(t *testing.T) {
-	db := pgtest.New(t)
+	db, sql := pgtest.NewWithSQL(t)
 	sessions, _ := openStudy(t, db, 2)
 	row := func(s storage.Session, i int, pattern string) storage.TrialRow {
 		tr := s.Plan.Trials[i]
@@ -113,7 +113,7 @@ func TestARefusedAnswerDoesNotFailItsBatch(t *testing.T) {
 		}
 	}
 	var n int
-	if err := db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM trials`).Scan(&n); err != nil || n != 3 {
+	if err := sql.QueryRow(context.Background(), `SELECT count(*) FROM trials`).Scan(&n); err != nil || n != 3 {
 		t.Fatalf("%d rows stored (%v), want 3", n, err)
 	}
 }

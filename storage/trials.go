@@ -98,7 +98,7 @@ func (db *DB) insertTrial(ctx context.Context, info *sessionInfo, row trialRow) 
 	var status string
 	var passed bool
 	var same *bool
-	err = db.Pool.QueryRow(ctx, `SELECT s.status, s.screening_passed_at IS NOT NULL,
+	err = db.pool.QueryRow(ctx, `SELECT s.status, s.screening_passed_at IS NOT NULL,
 		       (SELECT t.body = $3::jsonb FROM trials t WHERE t.session_id = s.id AND t.trial_index = $2)
 		FROM sessions s WHERE s.id = $1`, info.ID, row.Index, row.Body).Scan(&status, &passed, &same)
 	switch {
@@ -123,7 +123,7 @@ func (db *DB) insertTrial(ctx context.Context, info *sessionInfo, row trialRow) 
 // storedResponses are the session's stored answers in a block (all blocks
 // when block < 0), in index order.
 func (db *DB) storedResponses(ctx context.Context, id string, block int, p experiments.Plan) ([]experiments.Response, error) {
-	rows, err := db.Pool.Query(ctx, `
+	rows, err := db.pool.Query(ctx, `
 		SELECT trial_index, coalesce(tint, 0), response, setting FROM trials
 		WHERE session_id = $1 AND ($2 < 0 OR block = $2)
 		ORDER BY trial_index`, id, block)
@@ -144,7 +144,7 @@ func fieldError(field, format string, args ...any) experiments.FieldErrors {
 // CatchScores scores the catch trials of an experiment's sessions (by
 // session id; previews left out) with the domain's rule.
 func (db *DB) CatchScores(ctx context.Context, experimentID int64) (map[string]experiments.CatchScore, error) {
-	rows, err := db.Pool.Query(ctx, `
+	rows, err := db.pool.Query(ctx, `
 		SELECT t.session_id::text, t.tint, t.response
 		FROM trials t JOIN sessions s ON s.id = t.session_id JOIN experiment_versions v ON v.id = s.experiment_version_id
 		WHERE v.experiment_id = $1 AND NOT s.preview AND t.catch`, experimentID)

@@ -29,7 +29,7 @@ func (db *DB) WithdrawSession(ctx context.Context, id, token string) (Withdrawal
 		return Withdrawal{}, err
 	}
 	w := Withdrawal{SessionID: id}
-	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		// Lock the session first: a trial write racing with the withdrawal
 		// either commits before (and is deleted here) or finds the session
 		// withdrawn (and stores nothing).
@@ -93,7 +93,7 @@ func (db *DB) DeleteParticipantData(ctx context.Context, ownerID int64, slug, se
 		return Deletion{}, experiments.InvalidFields(fieldError("participant_id", "%s", p))
 	}
 	var d Deletion
-	err = pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
 			SELECT s.id::text FROM sessions s JOIN experiment_versions v ON v.id = s.experiment_version_id
 			WHERE v.experiment_id = $1 AND (s.id::text = $2 OR ($3 <> '' AND s.participant_ref = $3))
@@ -145,7 +145,7 @@ func (db *DB) AuditLog(ctx context.Context, ownerID int64, slug string) ([]Audit
 	if _, err := db.OwnedExperiment(ctx, ownerID, slug); err != nil {
 		return nil, err
 	}
-	rows, err := db.Pool.Query(ctx, `
+	rows, err := db.pool.Query(ctx, `
 		SELECT coalesce(r.email, '(deleted account)'), a.action, a.target, a.sessions, a.trials, a.events, a.created_at
 		FROM audit_log a LEFT JOIN researchers r ON r.id = a.researcher_id
 		WHERE a.experiment = $1 ORDER BY a.created_at DESC`, slug)
@@ -162,7 +162,7 @@ func (db *DB) DeletePreviews(ctx context.Context, ownerID int64, slug string) (i
 	if err != nil {
 		return 0, err
 	}
-	tag, err := db.Pool.Exec(ctx, `DELETE FROM sessions s USING experiment_versions v
+	tag, err := db.pool.Exec(ctx, `DELETE FROM sessions s USING experiment_versions v
 		WHERE v.id = s.experiment_version_id AND v.experiment_id = $1 AND s.preview`, e.ID)
 	if err != nil {
 		return 0, err

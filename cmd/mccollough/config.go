@@ -72,7 +72,7 @@ func (f *dbFlags) openDatabase(ctx context.Context, log *slog.Logger) (*database
 	}
 	d.DB = db
 	// cache_describe means a pooler or proxy was detected (no named statements).
-	log.Debug("connected to the database", "query_exec_mode", db.QueryExecMode())
+	log.Debug("connected to the database", "query_exec_mode", db.QueryExecMode(), "max_conns", db.MaxConns())
 	if _, err := db.Migrate(ctx, log); err != nil {
 		d.Close()
 		return nil, err

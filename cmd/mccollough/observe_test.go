@@ -54,6 +54,7 @@ func committedNetwork(t *testing.T, seed int) *convnet.Model {
 // seed and network, alternating the counterbalancing arms.
 func TestObserveStoresModelParticipants(t *testing.T) {
 	url := pgtest.NewURL(t)
+	sql := pgtest.SQL(t, url)
 	ctx := context.Background()
 	db, err := storage.Open(ctx, url)
 	if err != nil {
@@ -81,7 +82,7 @@ func TestObserveStoresModelParticipants(t *testing.T) {
 			t.Errorf("stderr lacks the bar of %s:\n%s", want, r.stderr)
 		}
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT s.condition, s.model_mechanism, s.model_seed, s.model_network, s.status,
+	rows, err := sql.Query(ctx, `SELECT s.condition, s.model_mechanism, s.model_seed, s.model_network, s.status,
 		count(t.*), count(t.model_p_red), count(t.*) FILTER (WHERE t.phase = 'followup')
 		FROM sessions s JOIN trials t ON t.session_id = s.id
 		WHERE s.participant_kind = 'model' GROUP BY s.id ORDER BY s.model_seed`)
@@ -127,7 +128,7 @@ func TestObserveStoresModelParticipants(t *testing.T) {
 // serve worker and end as model sessions.
 func TestObserverWorkerRunsQueuedRuns(t *testing.T) {
 	ctx := context.Background()
-	db := pgtest.New(t)
+	db, sql := pgtest.NewWithSQL(t)
 	e, err := db.CreateExperiment(ctx, nil, experiments.CirclesCrosses(), storage.StatusOpen)
 	if err != nil {
 		t.Fatal(err)
@@ -146,8 +147,8 @@ func TestObserverWorkerRunsQueuedRuns(t *testing.T) {
 		t.Fatalf("third claim: %v, want an empty queue", err)
 	}
 	var done, sessions int
-	_ = db.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'done' AND session_id IS NOT NULL AND progress = 1) FROM observer_runs`).Scan(&done)
-	_ = db.Pool.QueryRow(ctx, `SELECT count(*) FROM sessions WHERE participant_kind = 'model' AND status = 'complete' AND model_mechanism = 'fast'
+	_ = sql.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'done' AND session_id IS NOT NULL AND progress = 1) FROM observer_runs`).Scan(&done)
+	_ = sql.QueryRow(ctx, `SELECT count(*) FROM sessions WHERE participant_kind = 'model' AND status = 'complete' AND model_mechanism = 'fast'
 		AND model_network IN ($1, $2)`, committedNetwork(t, 1).Digest(), committedNetwork(t, 2).Digest()).Scan(&sessions)
 	if done != 2 || sessions != 2 {
 		t.Fatalf("%d runs done, %d model sessions", done, sessions)
@@ -159,7 +160,7 @@ func TestObserverWorkerRunsQueuedRuns(t *testing.T) {
 // loads it without training; another pretraining seed is another network.
 func TestPretrainedModelIsSharedThroughTheDatabase(t *testing.T) {
 	ctx := context.Background()
-	db := pgtest.New(t)
+	db, sql := pgtest.NewWithSQL(t)
 	cfg := convnet.DefaultTrainConfig()
 	cfg.Steps, cfg.EvalN = 20, 64 // tiny: this tests the storing, not the training
 	steps := 0
@@ -184,7 +185,7 @@ func TestPretrainedModelIsSharedThroughTheDatabase(t *testing.T) {
 		t.Fatalf("network of seed 2: trained %v, digest %s (seed 1: %s), %v", trained, other.Digest(), first.Digest(), err)
 	}
 	var digests []string
-	rows, _ := db.Pool.Query(ctx, `SELECT weights_digest FROM observer_models ORDER BY weights_digest`)
+	rows, _ := sql.Query(ctx, `SELECT weights_digest FROM observer_models ORDER BY weights_digest`)
 	for rows.Next() {
 		var d string
 		_ = rows.Scan(&d)
@@ -202,6 +203,7 @@ func TestPretrainedModelIsSharedThroughTheDatabase(t *testing.T) {
 // signal comes at a random moment after the worker claimed the run.
 func TestServeStopsWhilePretraining(t *testing.T) {
 	url := pgtest.NewURL(t)
+	sql := pgtest.SQL(t, url)
 	ctx := context.Background()
 	db, err := storage.Open(ctx, url)
 	if err != nil {
@@ -220,7 +222,7 @@ func TestServeStopsWhilePretraining(t *testing.T) {
 		s := startServe(t, dataDir(t), "DATABASE_URL="+url)
 		for claimed := false; !claimed; {
 			var n int
-			if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM observer_runs WHERE status = 'running'`).Scan(&n); err != nil {
+			if err := sql.QueryRow(ctx, `SELECT count(*) FROM observer_runs WHERE status = 'running'`).Scan(&n); err != nil {
 				t.Fatal(err)
 			}
 			claimed = n > 0
@@ -241,7 +243,7 @@ func TestServeStopsWhilePretraining(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("serve still running 10 s after SIGTERM (sent %v after the worker claimed a run to pretrain):\n%s", delay, s.stderr.String())
 		}
-		if _, err := db.Pool.Exec(ctx, `UPDATE observer_runs SET status = 'failed' WHERE status IN ('running', 'queued')`); err != nil {
+		if _, err := sql.Exec(ctx, `UPDATE observer_runs SET status = 'failed' WHERE status IN ('running', 'queued')`); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/mccollough/mccollough/storage"
 	"github.com/mccollough/mccollough/storage/localpg"
@@ -137,6 +138,39 @@ func New(t testing.TB) *storage.DB {
 	}
 	t.Cleanup(db.Close)
 	return db
+}
+
+// NewWithSQL is New plus a pgx pool of the test's own on the same
+// database: for the SQL a test writes itself, to put the database in a
+// state no API reaches or to read back exactly what was stored. storage.DB
+// keeps its pool to itself, so such SQL never leaks into the platform.
+func NewWithSQL(t testing.TB) (*storage.DB, *pgxpool.Pool) {
+	t.Helper()
+	url := NewURL(t)
+	db, err := storage.Open(context.Background(), url)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(db.Close)
+	return db, SQL(t, url)
+}
+
+// SQL opens a pgx pool on the database at url (direct or through a
+// pooler) for the test's own SQL, closed when the test ends. It prepares
+// no named statements, so it works through a transaction-pooling PgBouncer.
+func SQL(t testing.TB, url string) *pgxpool.Pool {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
 }
 
 func setup() {
