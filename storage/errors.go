@@ -30,6 +30,9 @@ func isForeignKeyViolation(err error) bool {
 // right now (down, restarting, refusing connections): a transient state in
 // which a client should retry, not a bug.
 func IsUnavailable(err error) bool {
+	if errors.Is(err, errBatcherClosed) {
+		return true // this replica is stopping; another one, or this one restarted, takes the answer
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		// Class 08: connection exception; 57P01-57P03: admin shutdown,

@@ -22,6 +22,7 @@ bindir=$(dirname "$(ls /usr/lib/postgresql/*/bin/pgbench | sort -V | tail -1)")
 
 rm -rf "$dir/data"
 "$dir/mcc" serve --data "$dir/data" --addr "127.0.0.1:$port" --workers 0 --log-level warn \
+  --sessions-per-client 0 --sessions-per-study 0 \
   --pprof "127.0.0.1:$((port + 1))" >"$dir/serve.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
