@@ -16,8 +16,8 @@ func adjustmentTrials(d Definition, seed int64, base Trial) []Trial {
 		for _, side := range sides {
 			t := base
 			t.Pattern = p
-			t.StartTint = ptr(side * startMagnitude(r, a))
-			t.MinTint, t.MaxTint = ptr(*a.Min), ptr(*a.Max)
+			t.StartTint = new(side * startMagnitude(r, a))
+			t.MinTint, t.MaxTint = new(*a.Min), new(*a.Max)
 			t.Step = a.Step
 			trials = append(trials, t)
 		}

@@ -19,7 +19,7 @@ func Classic() Definition {
 		Pair: &Pair{A: grating(0), B: grating(90)},
 		Test: Test{
 			Method:        ConstantStimuli,
-			ExtraPatterns: []ExtraPattern{{Name: DefaultControl, Pattern: ptr(grating(45))}},
+			ExtraPatterns: []ExtraPattern{{Name: DefaultControl, Pattern: new(grating(45))}},
 		},
 	}.WithDefaults()
 }
@@ -46,7 +46,7 @@ func CirclesCrosses() Definition {
 			Method: ConstantStimuli,
 			ExtraPatterns: []ExtraPattern{{
 				Name:    "horizontal",
-				Pattern: ptr(stimuli.Pattern{Kind: stimuli.Grating, OrientationDeg: 0, PeriodPx: ClassicPeriodPx}.WithDefaults()),
+				Pattern: new(stimuli.Pattern{Kind: stimuli.Grating, OrientationDeg: 0, PeriodPx: ClassicPeriodPx}.WithDefaults()),
 			}},
 		},
 	}.WithDefaults()

@@ -24,7 +24,7 @@ func TestCompletionRedirect(t *testing.T) {
 // passed, by the clock given.
 func TestPendingFollowup(t *testing.T) {
 	d := Classic()
-	d.Phases.Followup, d.Phases.FollowupAfterS = true, ptr(86400.0)
+	d.Phases.Followup, d.Phases.FollowupAfterS = true, new(86400.0)
 	p := mustPlan(t, d.WithDefaults(), 1, 0)
 	var step Step
 	for _, s := range p.Steps {

@@ -112,7 +112,7 @@ func (d Definition) WithDefaults() Definition {
 		d.SizePx = DefaultSizePx
 	}
 	if d.Counterbalance == nil {
-		d.Counterbalance = ptr(true)
+		d.Counterbalance = new(true)
 	}
 	in := &d.Induction
 	if in.DurationS == 0 {
@@ -122,17 +122,17 @@ func (d Definition) WithDefaults() Definition {
 		in.SwitchS = DefaultSwitchS
 	}
 	if in.JitterPx == nil {
-		in.JitterPx = ptr(DefaultJitterPx)
+		in.JitterPx = new(DefaultJitterPx)
 	}
 	if in.MaxGapS == nil {
-		in.MaxGapS = ptr(DefaultMaxGapS)
+		in.MaxGapS = new(DefaultMaxGapS)
 	}
 	d.Test = d.Test.withDefaults(d.Pair)
 	if d.Phases.Baseline == nil {
-		d.Phases.Baseline = ptr(true)
+		d.Phases.Baseline = new(true)
 	}
 	if d.Phases.Post == nil {
-		d.Phases.Post = ptr(true)
+		d.Phases.Post = new(true)
 	}
 	d.Screening = d.Screening.withDefaults()
 	d.Practice = d.Practice.withDefaults()
@@ -166,16 +166,16 @@ func (t Test) withDefaults(pair *Pair) Test {
 		t.BreakS = DefaultBreakS
 	}
 	if t.ITIMS == nil {
-		t.ITIMS = ptr(DefaultITIMS)
+		t.ITIMS = new(DefaultITIMS)
 	}
 	if t.ExtraPatterns == nil && pair != nil {
-		t.ExtraPatterns = []ExtraPattern{{Name: DefaultControl, Pattern: ptr(obliqueLike(pair.A))}}
+		t.ExtraPatterns = []ExtraPattern{{Name: DefaultControl, Pattern: new(obliqueLike(pair.A))}}
 	} else if t.ExtraPatterns != nil {
 		// Copy before filling so the caller's slice is never modified.
 		t.ExtraPatterns = slices.Clone(t.ExtraPatterns)
 		for i, e := range t.ExtraPatterns {
 			if e.Pattern != nil {
-				t.ExtraPatterns[i].Pattern = ptr(e.Pattern.WithDefaults())
+				t.ExtraPatterns[i].Pattern = new(e.Pattern.WithDefaults())
 			}
 		}
 	}
@@ -205,10 +205,10 @@ func (t Test) withDefaults(pair *Pair) Test {
 			s.MaxTrials = DefaultMaxTrials
 		}
 		if s.MinTint == nil {
-			s.MinTint = ptr(-DefaultTintBound)
+			s.MinTint = new(-DefaultTintBound)
 		}
 		if s.MaxTint == nil {
-			s.MaxTint = ptr(DefaultTintBound)
+			s.MaxTint = new(DefaultTintBound)
 		}
 		t.Staircase = &s
 	case Adjustment:
@@ -226,10 +226,10 @@ func (t Test) withDefaults(pair *Pair) Test {
 			a.Step = DefaultAdjustStep
 		}
 		if a.Min == nil {
-			a.Min = ptr(-DefaultTintBound)
+			a.Min = new(-DefaultTintBound)
 		}
 		if a.Max == nil {
-			a.Max = ptr(DefaultTintBound)
+			a.Max = new(DefaultTintBound)
 		}
 		if a.TrialsPerPattern == 0 {
 			a.TrialsPerPattern = DefaultAdjustN

@@ -275,8 +275,6 @@ func (d Definition) PatternNames() []string {
 	return names
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // ParseNewDefinition is ParseDefinition for creating an experiment: a
 // document with neither pair nor pair_id starts from the classic study
 // (Classic), so {"slug": "...", "name": "..."} alone is a complete,

@@ -248,7 +248,7 @@ func TestPairIDResolution(t *testing.T) {
 
 func TestStimuli(t *testing.T) {
 	d := Classic()
-	d.Test.ExtraPatterns = append(d.Test.ExtraPatterns, ExtraPattern{Name: "mid", Morph: ptr(0.5)})
+	d.Test.ExtraPatterns = append(d.Test.ExtraPatterns, ExtraPattern{Name: "mid", Morph: new(0.5)})
 	s, err := d.TestStimulus("b", -4)
 	if err != nil {
 		t.Fatal(err)

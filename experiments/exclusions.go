@@ -78,7 +78,7 @@ func (x *Exclusions) withDefaults() *Exclusions {
 	}
 	fill := func(p **float64, v float64) {
 		if *p == nil {
-			*p = ptr(v)
+			*p = new(v)
 		}
 	}
 	fill(&out.MinCatchAccuracy, DefaultMinCatchAccuracy)
@@ -87,13 +87,13 @@ func (x *Exclusions) withDefaults() *Exclusions {
 	fill(&out.MaxRefreshHz, DefaultMaxRefreshHz)
 	fill(&out.MaxRefreshSDMS, DefaultMaxRefreshSDMS)
 	if out.MaxFullscreenExits == nil {
-		out.MaxFullscreenExits = ptr(DefaultMaxFullscreenExits)
+		out.MaxFullscreenExits = new(DefaultMaxFullscreenExits)
 	}
 	if out.MaxInductionRestarts == nil {
-		out.MaxInductionRestarts = ptr(DefaultMaxInductionRestarts)
+		out.MaxInductionRestarts = new(DefaultMaxInductionRestarts)
 	}
 	if out.ExcludeSeparated == nil {
-		out.ExcludeSeparated = ptr(false)
+		out.ExcludeSeparated = new(false)
 	}
 	return &out
 }

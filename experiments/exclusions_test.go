@@ -61,8 +61,8 @@ func TestJudgeDefaultRules(t *testing.T) {
 }
 
 func TestJudgeOwnRules(t *testing.T) {
-	x := &Exclusions{MinCatchAccuracy: ptr(0.0), MaxDroppedFrameRate: ptr(1.0), MinRefreshHz: ptr(59.0), MaxRefreshHz: ptr(61.0),
-		MaxFullscreenExits: ptr(MaxCountLimit), MaxInductionRestarts: ptr(1)}
+	x := &Exclusions{MinCatchAccuracy: new(0.0), MaxDroppedFrameRate: new(1.0), MinRefreshHz: new(59.0), MaxRefreshHz: new(61.0),
+		MaxFullscreenExits: new(MaxCountLimit), MaxInductionRestarts: new(1)}
 	f := cleanFacts()
 	f.CatchCorrect, f.DroppedFrames, f.FullscreenExits, f.InductionRestarts = 0, 6000, 50, 1
 	if got := x.Judge(f); len(got) != 0 {

@@ -109,9 +109,9 @@ func FuzzDecodeResponse(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	trials := []Trial{
-		{Index: 0, Method: ConstantStimuli, Pattern: "a", Tint: ptr(0.0)},
-		{Index: 0, Method: Staircase, Pattern: "a", MinTint: ptr(-30.0), MaxTint: ptr(30.0)},
-		{Index: 0, Method: Adjustment, Pattern: "a", MinTint: ptr(-30.0), MaxTint: ptr(30.0), Step: 0.5},
+		{Index: 0, Method: ConstantStimuli, Pattern: "a", Tint: new(0.0)},
+		{Index: 0, Method: Staircase, Pattern: "a", MinTint: new(-30.0), MaxTint: new(30.0)},
+		{Index: 0, Method: Adjustment, Pattern: "a", MinTint: new(-30.0), MaxTint: new(30.0), Step: 0.5},
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := DecodeResponse(data)

@@ -23,7 +23,7 @@ func withMethod(m Method) Definition {
 // exactly the test blocks' trials.
 func mustPlan(t testing.TB, d Definition, seed int64, arm int) Plan {
 	t.Helper()
-	d.Screening = &Screening{Enabled: ptr(false)}
+	d.Screening = &Screening{Enabled: new(false)}
 	p, err := NewPlan(d, seed, ConditionForArm(arm))
 	if err != nil {
 		t.Fatalf("NewPlan: %v", err)

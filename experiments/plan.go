@@ -192,7 +192,7 @@ func NewPlan(d Definition, seed int64, condition Condition) (Plan, error) {
 	b.induction(PhaseInduction, condition, false)
 	if d.Phases.PostOn() {
 		post := b.test(PhasePost, true)
-		post.StartDelayMS = ptr(int(math.Round(d.Phases.PostDelayS * 1000)))
+		post.StartDelayMS = new(int(math.Round(d.Phases.PostDelayS * 1000)))
 	}
 	b.step(Step{Kind: StepDebrief})
 	if d.Phases.Reversal {
@@ -306,7 +306,7 @@ func constantTrials(d Definition, seed int64, base Trial) []Trial {
 		for _, tint := range d.Test.Tints {
 			for range d.Test.Repeats {
 				t := base
-				t.Pattern, t.Tint = p, ptr(tint)
+				t.Pattern, t.Tint = p, new(tint)
 				trials = append(trials, t)
 			}
 		}

@@ -68,7 +68,7 @@ func trialKeys(p Plan) []string {
 
 func TestPlanSteps(t *testing.T) {
 	d := Classic()
-	d.Phases.Reversal, d.Phases.Followup, d.Phases.FollowupAfterS = true, true, ptr(86400.0)
+	d.Phases.Reversal, d.Phases.Followup, d.Phases.FollowupAfterS = true, true, new(86400.0)
 	p := mustPlan(t, d, 3, 0)
 	var got []string
 	for i, s := range p.Steps {
@@ -114,7 +114,7 @@ func TestPlanSteps(t *testing.T) {
 	}
 
 	d = Classic()
-	d.Phases.Baseline = ptr(false)
+	d.Phases.Baseline = new(false)
 	p = mustPlan(t, d, 3, 0)
 	if p.Steps[2].Phase != PhaseInduction || p.Steps[3].Kind != StepInduction || p.Steps[4].Block != 0 {
 		t.Errorf("without baseline: %+v", p.Steps)
@@ -214,7 +214,7 @@ func TestInductionSchedule(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := Classic()
 			d.Phases.Reversal = true
-			d.Induction = Induction{DurationS: tt.durationS, SwitchS: tt.switch_, JitterPx: ptr(tt.jitter)}
+			d.Induction = Induction{DurationS: tt.durationS, SwitchS: tt.switch_, JitterPx: new(tt.jitter)}
 			for arm := range 2 {
 				p := mustPlan(t, d, 5, arm)
 				cond := p.Condition
@@ -283,7 +283,7 @@ func TestConditionSwapsColours(t *testing.T) {
 
 func TestPlanRejects(t *testing.T) {
 	noCB := Classic()
-	noCB.Counterbalance = ptr(false)
+	noCB.Counterbalance = new(false)
 	bad := Classic()
 	bad.SizePx = 10
 	tests := []struct {

@@ -35,7 +35,7 @@ func (p *Practice) withDefaults() *Practice {
 		return &out
 	}
 	if out.Feedback == nil {
-		out.Feedback = ptr(true)
+		out.Feedback = new(true)
 	}
 	if out.Tint == 0 {
 		out.Tint = DefaultPracticeTint
@@ -89,7 +89,7 @@ func strongTrials(n int, tint float64, r *Stream, base Trial) []Trial {
 		if (i/2)%2 == 1 {
 			sign = -1
 		}
-		t.Tint = ptr(sign * tint)
+		t.Tint = new(sign * tint)
 		trials[i] = t
 	}
 	r.Shuffle(n, func(i, j int) { trials[i], trials[j] = trials[j], trials[i] })
@@ -108,7 +108,7 @@ func practiceTrials(d Definition, seed int64, base Trial) []Trial {
 			t := &trials[i]
 			t.Method = Adjustment
 			t.StartTint, t.Tint = t.Tint, nil
-			t.MinTint, t.MaxTint = ptr(*a.Min), ptr(*a.Max)
+			t.MinTint, t.MaxTint = new(*a.Min), new(*a.Max)
 			t.Step = a.Step
 		}
 	}

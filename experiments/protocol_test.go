@@ -166,7 +166,7 @@ func TestPracticeBlock(t *testing.T) {
 		}
 	}
 	// Without feedback, and for an adjustment study (nulling from ±tint).
-	d.Practice.Feedback = ptr(false)
+	d.Practice.Feedback = new(false)
 	d.Test.Method, d.Test.Tints, d.Test.Repeats = Adjustment, nil, 0
 	p = mustPlan(t, d.WithDefaults(), 11, 0)
 	for _, tr := range p.Trials[:8] {

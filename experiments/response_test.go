@@ -17,7 +17,7 @@ func TestDecodeResponse(t *testing.T) {
 		{"green at zero", `{"response":"green","tint":0}`, Response{Response: Green}, nil},
 		{"touched", `{"response":"green","tint":0,"input":"touch"}`, Response{Response: Green, Input: InputTouch}, nil},
 		{"unknown input", `{"response":"green","tint":0,"input":"voice"}`, Response{}, []string{"input"}},
-		{"setting", `{"response":-2.5}`, Response{Tint: -2.5, Setting: ptr(-2.5)}, nil},
+		{"setting", `{"response":-2.5}`, Response{Tint: -2.5, Setting: new(-2.5)}, nil},
 		{"missing response", `{"tint":1}`, Response{}, []string{"response"}},
 		{"null response", `{"response":null,"tint":1}`, Response{}, []string{"response"}},
 		{"blue", `{"response":"blue","tint":1}`, Response{}, []string{"response"}},
@@ -52,11 +52,11 @@ func TestDecodeResponse(t *testing.T) {
 }
 
 func TestValidateResponse(t *testing.T) {
-	cs := Trial{Index: 3, Method: ConstantStimuli, Pattern: "a", Tint: ptr(-4.0)}
-	sc := Trial{Index: 9, Method: Staircase, Pattern: "b", Tint: ptr(10.0), MinTint: ptr(-30.0), MaxTint: ptr(30.0)}
+	cs := Trial{Index: 3, Method: ConstantStimuli, Pattern: "a", Tint: new(-4.0)}
+	sc := Trial{Index: 9, Method: Staircase, Pattern: "b", Tint: new(10.0), MinTint: new(-30.0), MaxTint: new(30.0)}
 	slot := sc
 	slot.Tint = nil
-	adj := Trial{Index: 5, Method: Adjustment, StartTint: ptr(7.5), MinTint: ptr(-30.0), MaxTint: ptr(30.0), Step: 0.5}
+	adj := Trial{Index: 5, Method: Adjustment, StartTint: new(7.5), MinTint: new(-30.0), MaxTint: new(30.0), Step: 0.5}
 	tests := []struct {
 		name    string
 		t       Trial
@@ -67,14 +67,14 @@ func TestValidateResponse(t *testing.T) {
 		{"wrong index", cs, Response{Index: 4, Tint: -4, Response: Red}, []string{"index"}},
 		{"not red/green", cs, Response{Index: 3, Tint: -4, Response: "pink"}, []string{"response"}},
 		{"other tint", cs, Response{Index: 3, Tint: 4, Response: Green}, []string{"tint"}},
-		{"setting on 2AFC", cs, Response{Index: 3, Tint: -4, Response: Red, Setting: ptr(1.0)}, []string{"response"}},
+		{"setting on 2AFC", cs, Response{Index: 3, Tint: -4, Response: Red, Setting: new(1.0)}, []string{"response"}},
 		{"staircase ok", sc, Response{Index: 9, Tint: 10, Response: Green}, nil},
 		{"staircase other tint", sc, Response{Index: 9, Tint: 2, Response: Green}, []string{"tint"}},
 		{"slot in range", slot, Response{Index: 9, Tint: -29, Response: Red}, nil},
 		{"slot out of range", slot, Response{Index: 9, Tint: 31, Response: Red}, []string{"tint"}},
-		{"adjustment ok", adj, Response{Index: 5, Setting: ptr(-1.5)}, nil},
+		{"adjustment ok", adj, Response{Index: 5, Setting: new(-1.5)}, nil},
 		{"adjustment no setting", adj, Response{Index: 5, Response: Red}, []string{"response", "response"}},
-		{"adjustment out of range", adj, Response{Index: 5, Setting: ptr(40.0)}, []string{"response"}},
+		{"adjustment out of range", adj, Response{Index: 5, Setting: new(40.0)}, []string{"response"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

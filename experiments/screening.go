@@ -61,7 +61,7 @@ func (s *Screening) withDefaults() *Screening {
 	if !out.On() {
 		return &out
 	}
-	out.Enabled = ptr(true)
+	out.Enabled = new(true)
 	if out.Levels == nil {
 		out.Levels = append([]float64(nil), DefaultScreeningLevels...)
 	}
@@ -119,9 +119,9 @@ func screeningTrials(s *Screening, seed int64, base Trial) []Trial {
 	for _, l := range s.Levels {
 		for _, sign := range []float64{1, -1} {
 			t := base
-			t.Tint = ptr(sign * l)
+			t.Tint = new(sign * l)
 			t.Patches = s.Patches
-			t.Target = ptr(r.IntN(s.Patches))
+			t.Target = new(r.IntN(s.Patches))
 			trials = append(trials, t)
 		}
 	}

@@ -130,7 +130,7 @@ func TestScreenDevice(t *testing.T) {
 	if r := desktop.ScreenDevice(ScreenInfo{Viewport: big, Pointer: "coarse"}); r != ScreenReasonTouchDevice {
 		t.Fatalf("desktop only: %q", r)
 	}
-	off := &Screening{Enabled: ptr(false)}
+	off := &Screening{Enabled: new(false)}
 	if r := off.ScreenDevice(ScreenInfo{Viewport: small}); r != "" || off.On() {
 		t.Fatal("a disabled screening screens")
 	}

@@ -47,7 +47,7 @@ func staircaseSlots(seed int64, phase Phase, specs []StaircaseSpec, base Trial) 
 		t := base
 		t.Method = Staircase
 		t.Pattern, t.Staircase = specs[i].Pattern, specs[i].ID
-		t.MinTint, t.MaxTint = ptr(specs[i].MinTint), ptr(specs[i].MaxTint)
+		t.MinTint, t.MaxTint = new(specs[i].MinTint), new(specs[i].MaxTint)
 		slots = append(slots, t)
 		states[i].trials++ // no responses: only max_trials ends it
 	}
@@ -208,8 +208,8 @@ func nextSlot(p Plan, step Step, stored []Response) (Trial, bool, error) {
 	spec := step.Staircases[run.next]
 	t := p.Trials[run.slots[run.answers]]
 	t.Pattern, t.Staircase = spec.Pattern, spec.ID
-	t.Tint = ptr(run.states[run.next].tint)
-	t.MinTint, t.MaxTint = ptr(spec.MinTint), ptr(spec.MaxTint)
+	t.Tint = new(run.states[run.next].tint)
+	t.MinTint, t.MaxTint = new(spec.MinTint), new(spec.MaxTint)
 	return t, false, nil
 }
 

@@ -143,7 +143,7 @@ func reversals(h []Response) int {
 func TestStaircaseClamps(t *testing.T) {
 	for _, answer := range []string{Red, Green} {
 		d := withMethod(Staircase)
-		d.Test.Staircase.MinTint, d.Test.Staircase.MaxTint = ptr(-12.0), ptr(12.0)
+		d.Test.Staircase.MinTint, d.Test.Staircase.MaxTint = new(-12.0), new(12.0)
 		d.Test.Staircase.MaxTrials = 10
 		p := mustPlan(t, d, 4, 0)
 		stored := runStaircases(t, p, 0, func(Trial) string { return answer })

@@ -137,13 +137,13 @@ func TestFitFlags(t *testing.T) {
 		pse    *float64 // the reported PSE, when it is known exactly here
 		censor Censor
 	}{
-		{"all green: PSE above the range", rowsFrom(cs, tints, 6, make([]int, 9)), "", ptr(12.0), Above},
-		{"all red: PSE below the range", rowsFrom(cs, tints, 6, []int{6, 6, 6, 6, 6, 6, 6, 6, 6}), "", ptr(-12.0), Below},
+		{"all green: PSE above the range", rowsFrom(cs, tints, 6, make([]int, 9)), "", new(12.0), Above},
+		{"all red: PSE below the range", rowsFrom(cs, tints, 6, []int{6, 6, 6, 6, 6, 6, 6, 6, 6}), "", new(-12.0), Below},
 		{"seven trials", rowsFrom(cs, []float64{-4, 0, 4, 8, 12, -8, -12}, 1, []int{0, 0, 1, 1, 1, 0, 0}), FlagTooFewTrials, nil, Exact},
 		{"two tints", rowsFrom(cs, []float64{-4, 4}, 10, []int{2, 8}), FlagTooFewTrials, nil, Exact},
 		{"no rows", nil, FlagTooFewTrials, nil, Exact},
-		{"one red at the top", rowsFrom(cs, tints, 6, []int{0, 0, 0, 0, 0, 0, 0, 0, 1}), "", ptr(12.0), Above},
-		{"one green at the bottom", rowsFrom(cs, tints, 6, []int{5, 6, 6, 6, 6, 6, 6, 6, 6}), "", ptr(-12.0), Below},
+		{"one red at the top", rowsFrom(cs, tints, 6, []int{0, 0, 0, 0, 0, 0, 0, 0, 1}), "", new(12.0), Above},
+		{"one green at the bottom", rowsFrom(cs, tints, 6, []int{5, 6, 6, 6, 6, 6, 6, 6, 6}), "", new(-12.0), Below},
 		{"usable", rowsFrom(cs, tints, 6, []int{0, 0, 1, 2, 3, 4, 5, 6, 6}), "", nil, Exact},
 	}
 	for _, c := range cases {
@@ -259,4 +259,4 @@ func TestCurve(t *testing.T) {
 	}
 }
 
-func ptr(v float64) *float64 { return &v }
+func new(v float64) *float64 { return &v }

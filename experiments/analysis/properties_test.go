@@ -25,7 +25,7 @@ func TestGratingOrientations(t *testing.T) {
 	}
 	d.Test.ExtraPatterns = []experiments.ExtraPattern{
 		{Name: "o30", Pattern: g(30)}, {Name: "o195", Pattern: g(195)}, {Name: "neg", Pattern: g(-45)},
-		{Name: "rings", Pattern: &stimuli.Pattern{Kind: stimuli.Circles, PeriodPx: 26}}, {Name: "mid", Morph: ptr(0.5)},
+		{Name: "rings", Pattern: &stimuli.Pattern{Kind: stimuli.Circles, PeriodPx: 26}}, {Name: "mid", Morph: new(0.5)},
 	}
 	got := GratingOrientations(d)
 	want := map[string]float64{"a": d.Pair.A.OrientationDeg, "b": d.Pair.B.OrientationDeg, "o30": 30, "o195": 15, "neg": 135}
@@ -98,7 +98,7 @@ func TestDoseAndDecay(t *testing.T) {
 		})
 		p.InductionS = dur
 		if i < 8 {
-			p.FollowupAfterS = ptr(3600)
+			p.FollowupAfterS = new(3600)
 		}
 		parts = append(parts, p)
 	}
