@@ -18,18 +18,6 @@ import (
 // The batcher's life beside its callers: acknowledgements after the commit,
 // callers that give up, and a database closing with answers in flight.
 
-// observer is a pool of its own on the database at url: what it sees was
-// committed, whatever the batcher's connections hold.
-func observer(t *testing.T, url string) *pgxpool.Pool {
-	t.Helper()
-	pool, err := pgxpool.New(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return pool
-}
-
 func storedCount(t *testing.T, pool *pgxpool.Pool, session string, index int) int {
 	t.Helper()
 	var n int
@@ -64,7 +52,7 @@ func TestAnAnswerIsAcknowledgedOnlyOnceCommitted(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	other := observer(t, url)
+	other := pgtest.SQL(t, url) // what it sees was committed
 	sessions, tokens := openStudy(t, db, 16)
 	var wg sync.WaitGroup
 	for s := range sessions {
@@ -97,7 +85,7 @@ func TestAnAnswerWhoseCallerGaveUpIsStoredOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	other := observer(t, url)
+	other := pgtest.SQL(t, url) // what it sees was committed
 	sessions, tokens := openStudy(t, db, 2)
 	blocked, free := sessions[0], sessions[1]
 	ctx := context.Background()
@@ -176,7 +164,7 @@ func TestClosingLosesNoAcknowledgedAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other := observer(t, url)
+	other := pgtest.SQL(t, url) // what it sees was committed
 	sessions, tokens := openStudy(t, db, 12)
 	const trials = 40
 	acknowledged := make([]int, len(sessions)) // trials 0..n-1 acknowledged
