@@ -32,21 +32,53 @@ type Followup struct {
 // completedAt, as it stands at now; ok is false when the plan has none or
 // one of its trials is among the stored trial indices already (it was taken).
 func (p Plan) PendingFollowup(stored []int, completedAt, now time.Time) (f Followup, ok bool) {
-	for _, s := range p.Steps {
-		if s.Kind != StepTest || s.Phase != PhaseFollowup || s.TestBlock == nil {
-			continue
-		}
-		for _, i := range stored {
-			if s.Contains(i) {
-				return Followup{}, false
-			}
-		}
-		f = Followup{Step: s, From: completedAt}
-		if s.AfterS != nil {
-			f.From = completedAt.Add(time.Duration(*s.AfterS * float64(time.Second)))
-		}
-		f.Ready = !now.Before(f.From)
-		return f, true
+	s, ok := p.followupStep()
+	if !ok {
+		return Followup{}, false
 	}
-	return Followup{}, false
+	for _, i := range stored {
+		if s.Contains(i) {
+			return Followup{}, false
+		}
+	}
+	f = Followup{Step: s, From: s.opensAfter(completedAt)}
+	f.Ready = !now.Before(f.From)
+	return f, true
+}
+
+// CheckFollowupAnswer says whether an answer to one of the follow-up
+// retest's trials may be stored at now, for a session completed at
+// completedAt (nil: not completed). The retest measures what is left after
+// its delay, so an answer given before the session was completed, or before
+// the delay has passed by the server's clock, would be data about something
+// else: it is a Conflict, whatever the browser says.
+func (p Plan) CheckFollowupAnswer(completedAt *time.Time, now time.Time) error {
+	s, ok := p.followupStep()
+	if !ok {
+		return nil
+	}
+	if completedAt == nil {
+		return Errorf(Conflict, "the follow-up retest opens only after the session is completed")
+	}
+	if from := s.opensAfter(*completedAt); now.Before(from) {
+		return Errorf(Conflict, "the follow-up retest opens at %s", from.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+func (p Plan) followupStep() (Step, bool) {
+	for _, s := range p.Steps {
+		if s.Kind == StepTest && s.Phase == PhaseFollowup && s.TestBlock != nil {
+			return s, true
+		}
+	}
+	return Step{}, false
+}
+
+// opensAfter is when a follow-up step may start after a completion.
+func (s Step) opensAfter(completedAt time.Time) time.Time {
+	if s.AfterS == nil {
+		return completedAt
+	}
+	return completedAt.Add(time.Duration(*s.AfterS * float64(time.Second)))
 }

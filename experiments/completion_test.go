@@ -77,3 +77,35 @@ func TestPendingFollowup(t *testing.T) {
 		t.Error("a follow-up offered by a plan without one")
 	}
 }
+
+// TestCheckFollowupAnswer: follow-up answers are refused before the
+// session is completed and before the delay has passed, by the clock given.
+func TestCheckFollowupAnswer(t *testing.T) {
+	d := Classic()
+	d.Phases.Followup, d.Phases.FollowupAfterS = true, new(600.0)
+	p := mustPlan(t, d.WithDefaults(), 1, 0)
+	done := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name        string
+		completedAt *time.Time
+		now         time.Time
+		ok          bool
+	}{
+		{"not completed", nil, done.Add(time.Hour), false},
+		{"just completed", &done, done, false},
+		{"a second early", &done, done.Add(599 * time.Second), false},
+		{"when due", &done, done.Add(600 * time.Second), true},
+		{"long after", &done, done.Add(30 * 24 * time.Hour), true},
+	} {
+		err := p.CheckFollowupAnswer(tc.completedAt, tc.now)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		if err != nil && ErrorCode(err) != Conflict {
+			t.Errorf("%s: code %v, want a conflict", tc.name, ErrorCode(err))
+		}
+	}
+	if err := mustPlan(t, Classic().WithDefaults(), 1, 0).CheckFollowupAnswer(nil, done); err != nil {
+		t.Errorf("a plan without a follow-up: %v", err)
+	}
+}

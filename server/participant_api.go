@@ -116,7 +116,7 @@ func (s *Server) putTrial(c echo.Context) error {
 		return err
 	}
 	r.Index = index
-	created, err := s.db.RecordTrial(c.Request().Context(), c.Param("id"), bearerToken(c), storage.TrialWrite{Response: r})
+	created, err := s.db.RecordTrial(c.Request().Context(), c.Param("id"), bearerToken(c), storage.TrialWrite{Response: r, Now: s.now()})
 	if err != nil {
 		return err
 	}

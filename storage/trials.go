@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -16,6 +17,9 @@ type TrialWrite struct {
 	Response experiments.Response
 	// ModelPRed is the observer's P(red) (model sessions only).
 	ModelPRed *float64
+	// Now is the server's clock, which decides whether a follow-up retest
+	// is open (zero: time.Now).
+	Now time.Time
 }
 
 // RecordTrial stores one response of session id, authorised by its token.
@@ -51,6 +55,21 @@ func (db *DB) recordTrial(ctx context.Context, info *sessionInfo, w TrialWrite) 
 	}
 	if err := experiments.ValidateResponse(trial, r); err != nil {
 		return false, err
+	}
+	// A model session runs its follow-up on a simulated clock, before the
+	// session is completed; a human's follow-up waits for the real one.
+	if trial.Phase == experiments.PhaseFollowup && info.Kind != experiments.KindModel {
+		completedAt, err := db.completedAt(ctx, info.ID)
+		if err != nil {
+			return false, err
+		}
+		now := w.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		if err := p.CheckFollowupAnswer(completedAt, now); err != nil {
+			return false, err
+		}
 	}
 	if w.ModelPRed != nil && info.Kind != experiments.KindModel {
 		return false, experiments.InvalidFields(fieldError("model_p_red", "only model sessions report P(red)"))
@@ -118,6 +137,19 @@ func (db *DB) insertTrial(ctx context.Context, info *sessionInfo, row trialRow) 
 		return false, errScreeningNotPassed
 	}
 	return false, experiments.Errorf(experiments.Conflict, "the session did not take the response: try again")
+}
+
+// completedAt is when the session was completed (nil: not yet).
+func (db *DB) completedAt(ctx context.Context, id string) (*time.Time, error) {
+	var at *time.Time
+	err := db.pool.QueryRow(ctx, `SELECT completed_at FROM sessions WHERE id = $1`, id).Scan(&at)
+	switch {
+	case isNoRows(err):
+		return nil, db.sessionDeleted(id)
+	case err != nil:
+		return nil, fmt.Errorf("reading the session's completion: %w", err)
+	}
+	return at, nil
 }
 
 // storedResponses are the session's stored answers in a block (all blocks
