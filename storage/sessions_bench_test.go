@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -62,4 +63,60 @@ func BenchmarkSessionCreationDuringFlood(b *testing.B) {
 	b.ReportMetric(float64(waits[len(waits)/2].Milliseconds()), "ordinary_ms")
 	b.ReportMetric(float64(waits[len(waits)-1].Milliseconds()), "worst_ms")
 	b.ReportMetric(float64(alone[len(alone)/2].Milliseconds()), "alone_ms")
+}
+
+// BenchmarkOrdinarySessionDuringFlood: while 50 creations of a large study
+// run at once, participants of an ordinary study (the classic one) keep
+// arriving, one after another; reports their waits (ordinary_p50_ms,
+// ordinary_p99_ms, ordinary_max_ms, over every iteration's arrivals, and
+// how many arrived: ordinary_n) beside one ordinary creation with no flood
+// (alone_ms) on the same machine.
+//
+//	go test ./storage -run '^$' -bench OrdinarySessionDuringFlood -benchtime 3x
+func BenchmarkOrdinarySessionDuringFlood(b *testing.B) {
+	db := pgtest.New(b)
+	ctx := context.Background()
+	large, err := db.CreateExperiment(ctx, nil, largeStudy(), storage.StatusOpen)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ordinary, err := db.CreateExperiment(ctx, nil, experiments.Classic().WithDefaults(), storage.StatusOpen)
+	if err != nil {
+		b.Fatal(err)
+	}
+	create := func(e storage.Experiment) time.Duration {
+		start := time.Now()
+		if _, _, err := db.CreateSession(ctx, e, storage.NewSession{}); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	var waits, alone []time.Duration
+	for b.Loop() {
+		alone = append(alone, create(ordinary))
+		var flood sync.WaitGroup
+		for range 50 {
+			flood.Go(func() { create(large) })
+		}
+		done := make(chan struct{})
+		go func() { flood.Wait(); close(done) }()
+	arrivals:
+		for {
+			select {
+			case <-done:
+				break arrivals
+			default:
+				waits = append(waits, create(ordinary))
+			}
+		}
+	}
+	for _, d := range [][]time.Duration{waits, alone} {
+		slices.Sort(d)
+	}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(float64(len(waits)), "ordinary_n")
+	b.ReportMetric(ms(waits[len(waits)/2]), "ordinary_p50_ms")
+	b.ReportMetric(ms(waits[(len(waits)*99+99)/100-1]), "ordinary_p99_ms")
+	b.ReportMetric(ms(waits[len(waits)-1]), "ordinary_max_ms")
+	b.ReportMetric(ms(alone[len(alone)/2]), "alone_ms")
 }
