@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -107,14 +108,21 @@ func (db *DB) CreateSession(ctx context.Context, e Experiment, ns NewSession) (S
 		planDef.Screening = &experiments.Screening{Enabled: &off}
 	}
 	plan, err := func() ([]byte, error) {
+		release, err := db.planSlot(ctx, e.ID)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
 		if s.Plan, err = experiments.NewPlan(planDef, seed, s.Condition); err != nil {
 			return nil, err
 		}
-		return json.Marshal(s.Plan)
-	}()
-	if err == nil {
+		plan, err := json.Marshal(s.Plan)
+		if err != nil {
+			return nil, err
+		}
 		_, err = db.pool.Exec(ctx, `UPDATE sessions SET plan = $2 WHERE id = $1`, s.ID, plan)
-	}
+		return plan, err
+	}()
 	if err != nil {
 		// Nobody has the session's token: take its row back. (Left behind
 		// by a crash, it would count towards its arm until abandoned.)
@@ -203,6 +211,30 @@ func nonNil(m map[string]string) map[string]string {
 		return map[string]string{}
 	}
 	return m
+}
+
+// planSlot waits for one of the experiment's slots for building and
+// storing a plan (a core less than the machine's, at least one). A large
+// study's plan takes tens of milliseconds of CPU to build and megabytes of
+// WAL to store: fifty creations of one at once were fifty goroutines
+// sharing the cores with everyone else and fifty large writes ahead of
+// every commit, and an ordinary study's participant waited behind them
+// (BenchmarkOrdinarySessionDuringFlood, BENCHMARKS.md). Each study waits for
+// its own slots, so a flood slows only its own study, which its creation
+// limit (--sessions-per-study) bounds anyway; an ordinary plan is built
+// and stored in a few milliseconds.
+func (db *DB) planSlot(ctx context.Context, id int64) (release func(), err error) {
+	s, ok := db.planning.Load(id)
+	if !ok {
+		s, _ = db.planning.LoadOrStore(id, make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1)))
+	}
+	slots := s.(chan struct{})
+	select {
+	case slots <- struct{}{}:
+		return func() { <-slots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // lockExperiment takes this process's lock for creating sessions of an

@@ -30,6 +30,9 @@ type DB struct {
 	trials *trialBatcher
 	// creating holds a *sync.Mutex per experiment id (lockExperiment).
 	creating sync.Map
+	// planning holds a chan struct{} of plan-building slots per
+	// experiment id (planSlot).
+	planning sync.Map
 	// hashing bounds the password hashes computed at once (passwords.go).
 	hashing passwordHashing
 }
