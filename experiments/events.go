@@ -48,16 +48,19 @@ const (
 	EventInductionStart = "induction_start"
 	EventInductionEnd   = "induction_end"
 	// EventInductionPause: the stimulus stopped being visible {step,
-	// reason: hidden | fullscreen_exit | blur}. Only such time counts
+	// reason: hidden | fullscreen_exit | blur} (the first cause; a
+	// minimised window blurs before it hides). Only such time counts
 	// towards induction.max_gap_s; time in the platform's own dialogs does
 	// not (see EventInductionHold).
 	EventInductionPause = "induction_pause"
 	// EventInductionResume: the induction went on after a pause {step,
-	// away_ms} (away_ms: time the stimulus was really out of sight).
+	// away_ms, reasons} (away_ms: time the stimulus was really out of
+	// sight; reasons: every cause during the pause).
 	EventInductionResume = "induction_resume"
 	// EventInductionRestart: the induction started again from the
-	// beginning {step, reason, away_ms}; reason is the pause's reason when
-	// away_ms exceeded max_gap_s, or "reload".
+	// beginning {step, reason, reasons, away_ms}: after a pause longer than
+	// max_gap_s (reason: its gravest cause, hidden > fullscreen_exit >
+	// blur), or {step, reason: "reload"} after a reload.
 	EventInductionRestart = "induction_restart"
 	// EventInductionHold: the induction was held while a platform dialog
 	// was open {step, reason: withdraw_dialog, held_ms}; not a pause.

@@ -86,7 +86,7 @@ var textsEN = map[string]string{
 	"test.greenish":              "Greenish",
 
 	// An induction.
-	"induction.title":          "Coloured patterns ({duration})",
+	"induction.title":          "Part {part} of {parts}: coloured patterns ({duration})",
 	"induction.text":           "Red and green striped patterns will take turns on the screen. You don’t need to press anything.",
 	"induction.title_reversal": "Undoing the effect ({duration})",
 	"induction.text_reversal":  "The same patterns as before, with the colours swapped. This cancels the aftereffect.",
@@ -198,4 +198,29 @@ The effect **may last for days**. It fades faster if you look at black-and-white
 	"runner.session_ended":      "This session has ended. Thank you for taking part.",
 	"runner.session_missing":    "This session could not be found on the server. Please reload the page to start again.",
 	"runner.preview_gone":       "This preview has ended or was deleted. Start a new one from the experiment’s dashboard.",
+
+	// The protocol: practice, catch trials, rests, the post test's countdown.
+	"instructions.practice":             "It begins with a short **practice ({duration})**: clearly reddish or greenish patterns to get used to the task. Those answers do not count.",
+	"practice.title":                    "Practice",
+	"practice.count.one":                "{n} practice pattern, clearly reddish or greenish, to get used to the task.",
+	"practice.count.other":              "{n} practice patterns, clearly reddish or greenish, to get used to the task.",
+	"practice.feedback":                 "After each answer you will see whether it was right.",
+	"practice.not_counted":              "These answers do not count.",
+	"test.catch":                        "Now and then a pattern asks instead whether it looks reddish or greenish: answer with the buttons or the keys `R` and `G`.",
+	"test.autostart":                    "This part starts by itself in",
+	"rest.title":                        "A short rest",
+	"rest.text":                         "Rest your eyes for a moment. The next patterns start by themselves in",
+	"runner.already_done.one":           "{n} of them is already done.",
+	"runner.already_done.other":         "{n} of them are already done.",
+	"runner.check_small_fullscreen":     "This study needs a screen of at least {min_width} × {min_height} pixels, and yours shows {width} × {height} in full screen. Please switch to a computer with a larger screen.",
+	"runner.check_too_small_fullscreen": "The screen is too small to show the patterns at their exact size, even in full screen. Please switch to a computer with a larger screen.",
+	"runner.too_slow":                   "Too slow: please answer within {seconds} s of the pattern.",
+	"runner.right_red":                  "Right: those stripes were reddish.",
+	"runner.right_green":                "Right: those stripes were greenish.",
+	"runner.wrong_red":                  "Not quite: those stripes were reddish.",
+	"runner.wrong_green":                "Not quite: those stripes were greenish.",
+	"runner.adjust_neutral":             "That is about neutral: well done.",
+	"runner.adjust_still_red":           "Those stripes were still a little reddish.",
+	"runner.adjust_still_green":         "Those stripes were still a little greenish.",
+	"runner.seconds_left":               "{n} s",
 }

@@ -186,7 +186,12 @@ func TestBrowserSmallWindowAskedToEnlarge(t *testing.T) {
 	p := newParticipant(t, ctx)
 	p.open(studyLink(es.url, "e2e-small", "p-small"))
 	p.run(30*time.Second, func(st pageState) bool { return st.State == "screen-small" })
-	wantText(t, text(t, ctx, "#check-status"), "at least 800 × 600 pixels", "make the window larger", "switch to a computer")
+	// Already in full screen, the window cannot grow: only a larger screen helps.
+	status := text(t, ctx, "#check-status")
+	wantText(t, status, "at least 800 × 600 pixels", "in full screen", "switch to a computer with a larger screen")
+	if strings.Contains(status, "make the window larger") {
+		t.Fatalf("a full-screen window is asked to grow: %q", status)
+	}
 	if n := es.countRows(`SELECT count(*) FROM sessions`); n != 0 {
 		t.Fatalf("%d sessions created for a window that is too small", n)
 	}
@@ -301,40 +306,66 @@ func TestBrowserWithdrawMidSession(t *testing.T) {
 	p.run(15*time.Second, func(st pageState) bool { return st.State == "consent" })
 }
 
-// Withdrawing before a session exists stores nothing and just stops.
-func TestBrowserWithdrawBeforeSession(t *testing.T) {
+// Before a session exists there is nothing to withdraw: the button is
+// hidden on the consent page and the screen check. Declining there shows its
+// thanks in view (at the top of the page) and starts no session.
+func TestBrowserNoWithdrawBeforeSession(t *testing.T) {
 	t.Parallel()
 	ctx := newBrowser(t)
 	es := newE2EServer(t)
 	es.addStudy(screenedStudy("e2e-withdraw-early"), storage.StatusOpen)
 	p := newParticipant(t, ctx)
+	withdrawShown := func() bool {
+		shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!document.getElementById("withdraw").hidden`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return shown
+	}
+	checked := false
 	p.hook = func(st pageState) bool {
-		if st.State != "screen-check" {
-			return false
+		switch st.State {
+		case "consent":
+			if !checked {
+				if withdrawShown() {
+					t.Fatal("Withdraw shows on the consent page, before a session exists")
+				}
+				checked = true
+				return false // agree, to see the screen check
+			}
+			p.click("#consent-no")
+			return true
+		case "screen-check":
+			if withdrawShown() {
+				t.Fatal("Withdraw shows on the screen check, before a session exists")
+			}
+			if err := chromedp.Do(ctx, chromedp.Reload()); err != nil { // back to the consent, to decline
+				t.Fatal(err)
+			}
+			return true
 		}
-		p.click("#withdraw")
-		if err := p.do(chromedp.WaitVisible(chromedp.CSS("#withdraw-dialog"))); err != nil {
-			t.Fatalf("no confirmation dialog: %v", err)
-		}
-		p.click("#withdraw-yes")
-		return true
+		return false
 	}
 	p.open(studyLink(es.url, "e2e-withdraw-early", "p-early"))
 	p.run(30*time.Second, func(st pageState) bool { return st.State == "declined" })
 	wantText(t, text(t, ctx, "#consent-declined"), "You can close this tab now")
-	if visible, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!document.getElementById("withdraw").hidden || document.getElementById("withdraw-dialog").open`)); err != nil || visible {
-		t.Fatalf("withdraw button or dialog still showing (%v)", err)
+	inView, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+		const r = document.getElementById("consent-declined").getBoundingClientRect();
+		return r.top >= 0 && r.bottom <= innerHeight;
+	})()`))
+	if err != nil || !inView {
+		t.Fatalf("the thanks for declining are not in view (%v)", err)
 	}
-	// Withdrawing waits for a session creation already under way (and then
-	// withdraws that session), so "declined" means none was started, and
-	// none can start now.
+	if withdrawShown() {
+		t.Fatal("Withdraw shows after declining")
+	}
 	for _, r := range es.log.requests() {
 		if strings.HasSuffix(r.path, "/sessions") {
 			t.Fatalf("the page asked for a session: %+v", r)
 		}
 	}
 	if n := es.countRows(`SELECT count(*) FROM sessions`); n != 0 {
-		t.Fatalf("%d sessions after withdrawing before the start", n)
+		t.Fatalf("%d sessions after declining", n)
 	}
 }
 

@@ -697,8 +697,13 @@ func TestBrowserReloadResumes(t *testing.T) {
 	p := newParticipant(t, ctx)
 	reloads := 0
 	inductionSeen := time.Time{}
+	var resumedIntro, resumedProgress string
 	p.hook = func(st pageState) bool {
 		switch {
+		case reloads == 1 && st.State == "block-start" && resumedIntro == "":
+			resumedIntro = text(t, ctx, "#step [data-intro]")
+		case reloads == 1 && st.State == "respond" && resumedProgress == "":
+			resumedProgress = text(t, ctx, "#step [data-progress]")
 		case reloads == 0 && st.State == "respond" && st.Trial == "2":
 			// In the middle of the baseline, with an answer pending.
 			reloads++
@@ -726,6 +731,11 @@ func TestBrowserReloadResumes(t *testing.T) {
 	t.Logf("session with 2 reloads completed in %v", time.Since(start).Round(time.Millisecond))
 	if reloads != 2 {
 		t.Fatalf("%d reloads happened, want 2", reloads)
+	}
+	// The resumed block's intro and counter agree: 4 patterns, 2 done.
+	wantText(t, resumedIntro, "4 patterns.", "2 of them are already done.")
+	if resumedProgress != "3 of 4" {
+		t.Fatalf("the resumed block counts %q, want \"3 of 4\"", resumedProgress)
 	}
 	id, plan, _, status := es.onlySession()
 	if status != experiments.StatusComplete {
@@ -901,6 +911,7 @@ func TestBrowserAdjustmentSession(t *testing.T) {
 	d.Test.Method = experiments.Adjustment
 	d.Test.Tints, d.Test.Repeats = nil, 0
 	d.Test.Adjustment = &experiments.AdjustmentParams{StartMin: 1, StartRange: 3, Step: 0.5, TrialsPerPattern: 1}
+	d.Test.CatchTrials = 1 // a red/green question among the settings
 	es.addStudy(d.WithDefaults(), storage.StatusOpen)
 
 	// This browser refuses full screen, as some do (and some participants).
@@ -922,7 +933,15 @@ func TestBrowserAdjustmentSession(t *testing.T) {
 	}
 	stored := es.storedTrials(id)
 	checkTrialsMatchPlan(t, plan, stored)
+	catches := 0
 	for _, s := range stored {
+		if tr := plan.Trials[s.Index]; tr.Catch {
+			catches++
+			if s.Setting != nil || (s.Response != "red" && s.Response != "green") || s.Tint != *tr.Tint {
+				t.Fatalf("catch trial %d stored as %+v", s.Index, s)
+			}
+			continue
+		}
 		want := *plan.Trials[s.Index].StartTint + 2*0.5 // two → presses from the start tint
 		if s.Setting == nil || math.Abs(*s.Setting-want) > 1e-9 || math.Abs(s.Tint-want) > 1e-9 {
 			t.Fatalf("trial %d stored setting %v tint %g, want %g", s.Index, s.Setting, s.Tint, want)
@@ -930,6 +949,9 @@ func TestBrowserAdjustmentSession(t *testing.T) {
 		if s.RT <= 0 || s.Measured <= 0 {
 			t.Fatalf("trial %d timing %+v", s.Index, s)
 		}
+	}
+	if catches != 2 {
+		t.Fatalf("%d catch trials stored, want one per block", catches)
 	}
 	if es.countEvents(id, "fullscreen_refused", "") == 0 || es.countEvents(id, "fullscreen_enter", "") != 0 {
 		t.Fatalf("full screen refusals not recorded: %v", es.eventKinds(id))

@@ -7,6 +7,7 @@ import (
 	"html"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -150,20 +151,30 @@ func (s *Server) stepFragment(c echo.Context) error {
 	t := d.Texts()
 	switch step.Kind {
 	case experiments.StepInstructions:
-		v := templates.InstructionsView{T: t, Method: string(d.Test.Method), Parts: parts(t, sess.Plan)}
+		v := templates.InstructionsView{T: t, Method: string(d.Test.Method)}
+		v.Parts, v.Practice = parts(t, sess.Plan)
 		if d.InstructionsMD != "" {
 			v.InstructionsHTML = markdownHTML(d.InstructionsMD)
 		}
 		return render(c, templates.Instructions(v))
 	case experiments.StepTest:
 		part, count := partNumber(sess.Plan, n)
-		return render(c, templates.TestBlock(templates.TestView{
+		v := templates.TestView{
 			T: t, Part: part, Parts: count, Method: string(step.Method), Count: step.TrialCount,
+			Practice: step.Phase == experiments.PhasePractice, AutoStart: step.StartDelayMS != nil,
+			Catch: slices.ContainsFunc(sess.Plan.Trials[step.FirstTrial:step.FirstTrial+step.TrialCount],
+				func(t experiments.Trial) bool { return t.Catch }),
 			Data: testData(sess, plan, step),
-		}))
+		}
+		if v.Practice && step.TrialCount > 0 {
+			v.Method = string(sess.Plan.Trials[step.FirstTrial].Method) // red/green practice in a staircase study
+			v.Feedback = sess.Plan.Trials[step.FirstTrial].Feedback
+		}
+		return render(c, templates.TestBlock(v))
 	case experiments.StepInduction:
+		part, count := partNumber(sess.Plan, n)
 		return render(c, templates.Induction(templates.InductionView{
-			T:        t,
+			T: t, Part: part, Parts: count,
 			Reversal: step.Phase == experiments.PhaseReversal,
 			Duration: describeDuration(t, step.Induction.DurationMS),
 			Data: inductionData{Step: n, Phase: string(step.Phase), SizePx: sess.Plan.SizePx,
@@ -262,6 +273,17 @@ type testStepData struct {
 	Method     string `json:"method"`
 	SizePx     int    `json:"size_px"`
 	FixationMS int    `json:"fixation_ms"`
+	// FeedbackMS is how long a practice trial's feedback stays up.
+	FeedbackMS int `json:"feedback_ms"`
+	// The block's pacing (experiments.TestBlock): the pause after each
+	// answer, a rest of BreakMS every BreakEvery trials, and for a block
+	// that starts by itself the delay after the previous step.
+	FirstTrial   int  `json:"first_trial"`
+	TrialCount   int  `json:"trial_count"`
+	ITIMS        int  `json:"iti_ms"`
+	BreakEvery   int  `json:"break_every"`
+	BreakMS      int  `json:"break_ms"`
+	StartDelayMS *int `json:"start_delay_ms"`
 	// Trials of a constant-stimuli or adjustment block; a staircase block
 	// asks GET /api/v1/sessions/{id}/next for each of its trials instead.
 	Trials []trialView `json:"trials"`
@@ -271,7 +293,9 @@ type testStepData struct {
 
 func testData(sess storage.Session, plan planView, step experiments.Step) testStepData {
 	d := testStepData{Step: step.Index, Phase: string(step.Phase), Block: step.Block, Method: string(step.Method),
-		SizePx: sess.Plan.SizePx, FixationMS: fixationMS, Trials: []trialView{}}
+		SizePx: sess.Plan.SizePx, FixationMS: fixationMS, FeedbackMS: feedbackMS, Trials: []trialView{},
+		FirstTrial: step.FirstTrial, TrialCount: step.TrialCount, ITIMS: step.ITIMS, BreakEvery: step.BreakEvery,
+		BreakMS: step.BreakMS, StartDelayMS: step.StartDelayMS}
 	if step.Method == experiments.Staircase {
 		return d
 	}
@@ -295,25 +319,35 @@ type inductionData struct {
 	StimulusURLs map[string]string `json:"stimulus_urls"`
 }
 
-// parts lists the required test and induction steps for the instructions.
-func parts(t experiments.Texts, p experiments.Plan) []templates.Part {
-	var out []templates.Part
+// parts lists the numbered parts for the instructions, and says how long
+// the practice before them takes ("" without one).
+func parts(t experiments.Texts, p experiments.Plan) (numberedParts []templates.Part, practice string) {
 	for _, s := range p.Steps {
 		switch {
-		case s.Optional:
+		case s.Kind == experiments.StepTest && s.Phase == experiments.PhasePractice:
+			practice = describeDuration(t, testMS(s, p))
+		case !numbered(s):
 		case s.Kind == experiments.StepInduction:
-			out = append(out, templates.Part{Kind: "induction", Label: describeDuration(t, s.Induction.DurationMS)})
-		case s.Kind == experiments.StepTest:
-			out = append(out, templates.Part{Kind: "test", Label: describeDuration(t, testMS(s, p))})
+			numberedParts = append(numberedParts, templates.Part{Kind: "induction", Label: describeDuration(t, s.Induction.DurationMS)})
+		default:
+			numberedParts = append(numberedParts, templates.Part{Kind: "test", Label: describeDuration(t, testMS(s, p))})
 		}
 	}
-	return out
+	return numberedParts, practice
 }
 
-// partNumber is the position of test step n among the required parts.
+// numbered reports whether a step is one of the numbered parts ("Part 2
+// of 3"): the required test and induction steps; the practice is not.
+func numbered(s experiments.Step) bool {
+	return !s.Optional && s.Phase != experiments.PhasePractice &&
+		(s.Kind == experiments.StepTest || s.Kind == experiments.StepInduction)
+}
+
+// partNumber is the position of step n among the numbered parts; 0 for
+// the practice.
 func partNumber(p experiments.Plan, n int) (part, count int) {
 	for _, s := range p.Steps {
-		if s.Optional || (s.Kind != experiments.StepTest && s.Kind != experiments.StepInduction) {
+		if !numbered(s) {
 			continue
 		}
 		count++
@@ -321,28 +355,43 @@ func partNumber(p experiments.Plan, n int) (part, count int) {
 			part = count
 		}
 	}
-	if part == 0 { // an optional block (follow-up): numbered after the others
+	switch {
+	case p.Steps[n].Phase == experiments.PhasePractice:
+	case part == 0: // an optional step (follow-up, reversal): numbered after the others
 		count++
 		part = count
 	}
 	return part, count
 }
 
+// feedbackMS is how long the runner shows a practice trial's feedback.
+const feedbackMS = 1200
+
 // testMS estimates how long a test block takes a participant.
 func testMS(s experiments.Step, p experiments.Plan) int {
-	per := fixationMS + 1500 // fixation, then about 1.5 s to answer
+	per := fixationMS + s.ITIMS + 1500 // fixation, about 1.5 s to answer, the pause after
 	if s.TrialCount > 0 {
 		t := p.Trials[s.FirstTrial]
 		per += t.DurationMS
 		if t.Method == experiments.Adjustment {
 			per = 8000
 		}
+		if t.Feedback {
+			per += feedbackMS
+		}
 	}
+	ms := s.TrialCount * per
 	if s.Method == experiments.Staircase && len(s.Staircases) > 0 {
 		// Staircases usually stop on reversals well before max_trials.
-		return s.TrialCount * per * 2 / 3
+		ms = ms * 2 / 3
 	}
-	return s.TrialCount * per
+	if s.BreakEvery > 0 && s.TrialCount > 0 {
+		ms += (s.TrialCount - 1) / s.BreakEvery * s.BreakMS
+	}
+	if s.StartDelayMS != nil {
+		ms += *s.StartDelayMS
+	}
+	return ms
 }
 
 // estimateMinutes is a generous estimate of a session's length for the

@@ -44,7 +44,7 @@ var ExportColumns = []Column{
 	{"timeout", "boolean", "", "true when no answer came within the response window (response is then 'timeout'); left out of the fits.", "t.response = 'timeout'"},
 	{"target", "integer", "", "Screening trials: the position (0-based) of the tinted patch; empty for other trials.", "t.target"},
 	{"correct", "boolean", "", "Screening trials: true when the chosen patch was the tinted one; empty for other trials.", "CASE WHEN t.method = 'screening' THEN (t.setting = t.target)::text END"},
-	{"rt_ms", "number", "ms", "Response time from stimulus onset.", "t.rt_ms"},
+	{"rt_ms", "number", "ms", "Response time from stimulus onset (for a timeout: the response window).", "t.rt_ms"},
 	{"input", "string", "", "How the answer was given: key, click (mouse, trackpad or pen) or touch; empty when not reported (model rows).", "t.input"},
 	{"since_induction_ms", "number", "ms", "Post-test trials: time from the end of the induction to the pattern's onset.", "t.since_induction_ms"},
 	{"intended_ms", "number", "ms", "Intended stimulus duration.", "t.intended_ms"},

@@ -6,11 +6,22 @@ export const never = () => new Promise(() => {}); // the page stops here
 export const round1 = (x) => Math.round(x * 10) / 10;
 export const clicked = (el) => new Promise((resolve) => el.addEventListener('click', resolve, { once: true }));
 
+// page: withdrawable once a session exists (before, there is nothing to
+// withdraw: declining is the way out).
+export const page = { withdrawable: false };
+
 // <body> carries data-state and data-trial (tests, styling).
 export function setState(state, trial = '') {
   document.body.dataset.state = state;
   document.body.dataset.trial = trial;
-  $('#withdraw').hidden = /^(finish|ended|declined|withdraw|gone)/.test(state);
+  $('#withdraw').hidden = !page.withdrawable || /^(finish|ended|declined|withdraw|gone)/.test(state);
+}
+
+// setDark keeps every screen at the stage's luminance (html.dark) from the
+// start of the induction to the end of the post test, so that the light
+// adaptation is the same for every participant.
+export function setDark(on) {
+  document.documentElement.classList.toggle('dark', on);
 }
 
 // show makes one <section data-screen> visible; a running phase is a dark stage.

@@ -2,7 +2,7 @@
 // after a reload, and finishing (the completion code, once the server has
 // every answer).
 
-import { $, clicked, message, round1, setState, show } from './dom.js';
+import { $, clicked, message, round1, setDark, setState, show } from './dom.js';
 import { clock, measureRefresh } from './clock.js';
 import { logEvent } from './queue.js';
 import { exitFullscreen } from './stage.js';
@@ -16,9 +16,15 @@ import { t } from './texts.js';
 
 export const afterCheck = () => run.session.plan.steps.findIndex((s) => s.kind === 'screen_check') + 1;
 
+// adapting: the steps from the start of the induction to the end of the
+// post test, whose every screen is dark (setDark).
+const adapting = (step) => (step.kind === 'induction' && step.phase === 'induction') ||
+  (step.kind === 'test' && step.phase === 'post');
+
 export async function runFrom(index) {
   const steps = run.session.plan.steps;
   for (const step of steps.slice(index)) {
+    setDark(adapting(step));
     preview.armStep(step.kind !== 'instructions' && step.kind !== 'debrief');
     switch (step.kind) {
       case 'screening':
@@ -64,12 +70,13 @@ export async function resume(rec, state, checkAgain) {
     saveRecord();
     return runFrom(afterCheck());
   }
+  const from = resumePoint();
+  const first = run.session.plan.steps[from];
+  setDark(adapting(first));
   message(t('runner.checking_screen'));
   setState('loading');
   const m = await measureRefresh(60);
   clock.period = m.stable ? m.period : 1000 / (rec.hz || 60);
-  const from = resumePoint();
-  const first = run.session.plan.steps[from];
   logEvent('resume', { step: from, stored: state.stored.length, hz: round1(1000 / clock.period) });
   if (first.kind !== 'instructions') {
     $('#welcome-induction').hidden = !(first.kind === 'induction' && rec.started[from]);
@@ -101,6 +108,7 @@ function resumePoint() {
 // finish: the completion code (and redirect) once the server has every answer.
 async function finish() {
   const { session, queue } = run;
+  setDark(false);
   message(t('runner.saving'));
   setState('finishing');
   await queue.drain();

@@ -6,14 +6,14 @@
 // step, no inline script; the server rewrites the imports to content-hashed
 // URLs (static/static.go).
 
-import { $, clicked, message, never, round1, setState, show, sleep, store } from './dom.js';
+import { $, clicked, message, round1, setState, show, sleep, store } from './dom.js';
 import { clock, measureRefresh } from './clock.js';
 import { input } from './input.js';
 import { reliably } from './net.js';
 import { logEvent, sessionGone } from './queue.js';
 import { ImageRefused, enterFullscreen } from './stage.js';
 import { endAll, preview } from './trial.js';
-import { pauseInduction, inductionBack, watchPage } from './induction.js';
+import { dialogHolds, watchPage } from './sight.js';
 import { afterCheck, resume, runFrom } from './flow.js';
 import {
   API, boot, fatal, params, recordKey, run, saveRecord, sessionEnded, showEnded, startQueue,
@@ -27,12 +27,15 @@ async function consent() {
   await clicked($('#consent-yes'));
 }
 
-// declined: not taking part (any more), before a session exists.
+// declined: not taking part, before a session exists. The thanks take the
+// consent text's place at the top of the page, where they are seen.
 function declined() {
-  run.quit = true;
   show('consent');
-  $('#consent-declined').hidden = false;
-  for (const b of document.querySelectorAll('#consent button')) b.disabled = true;
+  for (const el of document.querySelectorAll('#consent [data-consent-body]')) el.hidden = true;
+  const thanks = $('#consent-declined');
+  thanks.hidden = false;
+  scrollTo(0, 0);
+  thanks.focus();
   setState('declined');
 }
 
@@ -56,8 +59,10 @@ async function screenCheck() {
     const pointer = ['fine', 'coarse'].find((p) => matchMedia(`(pointer: ${p})`).matches) || 'none';
     const rule = boot.screen;
     let problem = '', state = 'screen-fail';
+    // In full screen the window cannot grow: only another screen helps.
+    const inFull = fullscreen ? '_fullscreen' : '';
     if (rule && (viewport.width < rule.min_width || viewport.height < rule.min_height)) {
-      problem = t('runner.check_small', { min_width: rule.min_width, min_height: rule.min_height, ...viewport });
+      problem = t(`runner.check_small${inFull}`, { min_width: rule.min_width, min_height: rule.min_height, ...viewport });
       state = 'screen-small';
     } else if (rule?.desktop_only && pointer === 'coarse') {
       problem = t('runner.check_touch');
@@ -67,7 +72,8 @@ async function screenCheck() {
     } else if (!m.stable) {
       problem = t('runner.check_irregular');
     } else if (boot.size_px / dpr > Math.min(viewport.width, viewport.height)) {
-      problem = t('runner.check_too_small');
+      problem = t(`runner.check_too_small${inFull}`);
+      state = 'screen-small';
     }
     logEvent('screen_check', { hz: round1(m.hz), sd_ms: round1(m.sd), dpr, viewport, pointer, fullscreen, ok: !problem });
     button.disabled = false;
@@ -85,13 +91,10 @@ async function screenCheck() {
   }
 }
 
-let creating = null; // the request creating the session
-
 async function createSession(screen) {
-  if (run.quit) return never();
   message(t('runner.starting'));
   setState('creating');
-  const r = await (creating = reliably('POST', `${API}/studies/${encodeURIComponent(boot.slug)}/sessions`, { body: { params, screen } }));
+  const r = await reliably('POST', `${API}/studies/${encodeURIComponent(boot.slug)}/sessions`, { body: { params, screen } });
   if (r.status === 404) return fatal(t('runner.study_closed'));
   if (!r.ok) {
     const detail = r.data?.fields?.map((f) => `${f.field}: ${f.error}`).join('; ') || r.data?.error || `error ${r.status}`;
@@ -108,13 +111,12 @@ async function createSession(screen) {
   return r.data.status === 'screened_out' ? showEnded() : true;
 }
 
-// withdraw (confirmed): the server deletes the session's answers and
-// events, this device its unsent ones; the reload shows the confirmation.
+// withdraw (confirmed; offered once a session exists): the server deletes
+// the session's answers and events, this device its unsent ones; the
+// reload shows the confirmation.
 async function withdraw() {
   $('#withdraw-dialog').close();
   endAll();
-  await creating;
-  if (!run.session) return declined(); // nothing stored yet
   message(t('runner.withdrawing'));
   setState('withdrawing');
   run.queue.clear();
@@ -126,14 +128,13 @@ async function withdraw() {
 
 function initButtons() {
   const d = $('#withdraw-dialog');
+  dialogHolds(d, 'withdraw_dialog');
   $('#withdraw').addEventListener('click', () => {
-    pauseInduction('withdraw_dialog');
     if (d.showModal) d.showModal();
     else if (confirm($('#wd-title').textContent)) withdraw();
   });
   $('#withdraw-no').addEventListener('click', () => d.close());
   $('#withdraw-yes').addEventListener('click', withdraw);
-  d.addEventListener('close', inductionBack);
   $('#skip')?.addEventListener('click', () => {
     preview.skip();
     logEvent('preview_skip', { state: document.body.dataset.state });

@@ -4,7 +4,7 @@
 // the server renders.
 
 import { boot } from './boot.js';
-import { $, never, setState, show, store } from './dom.js';
+import { $, never, page, setState, show, store } from './dom.js';
 import { reliably } from './net.js';
 import { SendQueue, sessionGone, useQueue } from './queue.js';
 import { exitFullscreen } from './stage.js';
@@ -17,9 +17,8 @@ export const params = Object.fromEntries(new URLSearchParams(location.search));
 // As experiments.ParticipantRef picks it.
 const pid = params.PROLIFIC_PID || params.pid || params.PID || params.participant || params.participant_id || '';
 
-// run: session is { id, token, plan, stored: Set, rec }; queue its SendQueue;
-// quit once the participant declined.
-export const run = { session: null, queue: null, quit: false };
+// run: session is { id, token, plan, stored: Set, rec }; queue its SendQueue.
+export const run = { session: null, queue: null };
 
 export function recordKey() {
   return `mccollough:${boot.slug}:${boot.preview ? '(preview)' : pid}`;
@@ -39,6 +38,7 @@ export function stepTrials(step) {
 export function startQueue() {
   run.queue = new SendQueue(run.session, sessionEnded);
   useQueue(run.queue);
+  page.withdrawable = true;
 }
 
 // fatal stops whatever runs and says why.

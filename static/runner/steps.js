@@ -5,8 +5,9 @@
 import { $, clicked, message, never, round1, setState } from './dom.js';
 import { clock } from './clock.js';
 import { logEvent } from './queue.js';
+import { autoStart, rest, restDue } from './pacing.js';
 import { begin, clearImages, exitFullscreen, loadImage, makeStage } from './stage.js';
-import { inScope, runTrial } from './trial.js';
+import { inScope, preview, runTrial } from './trial.js';
 import { adjustment, pick, tintURL, twoAFC } from './trials.js';
 import { API, call, fatal, isDone, loadStep, run, saveRecord, showEnded, stepTrials } from './session.js';
 import { t } from './texts.js';
@@ -18,7 +19,8 @@ export async function instructions(step) {
 }
 
 // runTest: a test block, the planned trials not yet done; a staircase asks
-// the server for each next trial.
+// the server for each next trial. A block with start_delay_ms (the post
+// test) starts by itself; the others wait for the Start click.
 export async function runTest(step) {
   const staircase = step.method === 'staircase';
   let next = null;
@@ -29,24 +31,35 @@ export async function runTest(step) {
     return;
   }
   const { root, data } = await loadStep(step);
-  const todo = data.trials.filter((t) => !isDone(t.index));
+  const todo = data.trials.filter((trial) => !isDone(trial.index));
+  const position = (trial) => trial.index - data.first_trial; // in the block, so a resumed block counts on
+  const done = staircase ? position(next.trial) : data.trial_count - todo.length;
+  if (done > 0 && $('[data-done]', root)) $('[data-done]', root).textContent = t('runner.already_done', { n: done });
   await inScope(async (scope) => {
     const ui = {
       stage: makeStage($('canvas.stage', root), data.size_px, scope),
       prompt: $('[data-prompt]', root),
       progress: $('[data-progress]', root),
       slider: $('[data-slider]', root),
+      choices: $('[data-choices]', root),
+      adjust: $('[data-adjust]', root),
+      rest: $('[data-rest]', root),
     };
-    setState('loading');
-    if (step.method === 'adjustment') {
-      await Promise.all(todo.map((t) => loadImage(tintURL(data, t.pattern, t.start_tint))));
-    } else if (staircase) {
-      await loadImage(next.trial.stimulus_url);
+    const ready = staircase ? loadImage(next.trial.stimulus_url)
+      : Promise.all(todo.map((trial) => loadImage(trial.method === 'adjustment' ? tintURL(data, trial.pattern, trial.start_tint) : trial.stimulus_url)));
+    const { rec } = run.session;
+    if (data.start_delay_ms != null) {
+      const startAt = (rec.inductionEnd ?? Date.now()) + data.start_delay_ms;
+      await autoStart(root, ui.stage, startAt, ready, { step: step.index }, scope);
     } else {
-      await Promise.all(todo.map((t) => loadImage(t.stimulus_url)));
+      setState('loading');
+      await scope.wait(ready);
+      await begin(root, 'block-start', ui.stage);
     }
-    await begin(root, 'block-start', ui.stage);
-    const env = { ui, data, phaseStart: await scope.frame(), fixationMS: data.fixation_ms };
+    const env = {
+      ui, data, phaseStart: await scope.frame(), fixationMS: data.fixation_ms, feedbackMS: data.feedback_ms,
+      itiMS: data.iti_ms, inductionEnd: rec.inductionEnd,
+    };
     logEvent('test_start', { step: step.index, phase: step.phase, block: step.block, trials: todo.length });
     const timing = { n: 0, within: 0, dropped: 0 };
     const tally = (body) => {
@@ -54,21 +67,29 @@ export async function runTest(step) {
       timing.dropped += body.dropped_frames;
       if (Math.abs(body.measured_ms - body.intended_ms) <= clock.period + 0.5) timing.within++;
     };
+    const rested = async (trial) => {
+      if (restDue(position(trial), data) && !preview.skipping) {
+        await rest(ui, data.break_ms, { step: step.index, block: step.block, after: position(trial) + 1 }, scope);
+      }
+    };
     if (staircase) {
-      for (let k = 1; !next.done; k++) {
-        ui.progress.textContent = t('runner.pattern_n', { n: k });
-        const body = await runTrial(twoAFC, next.trial, env);
+      while (!next.done) {
+        const trial = next.trial;
+        ui.progress.textContent = t('runner.pattern_n', { n: position(trial) + 1 });
+        const body = await runTrial(twoAFC, trial, env);
         tally(body);
-        run.queue.trial(next.trial.index, body);
+        run.queue.trial(trial.index, body);
+        await rested(trial);
         next = await nextStaircase(step); // the next tint depends on this answer
       }
     } else {
-      const type = step.method === 'adjustment' ? adjustment : twoAFC;
-      for (const [k, trial] of todo.entries()) {
-        ui.progress.textContent = t('runner.progress', { k: k + 1, n: todo.length });
+      for (const trial of todo) {
+        ui.progress.textContent = t('runner.progress', { k: position(trial) + 1, n: data.trial_count });
+        const type = trial.method === 'adjustment' ? adjustment : twoAFC; // catch trials are red/green
         const body = await runTrial(type, trial, env);
         if (type === twoAFC) tally(body);
         run.queue.trial(trial.index, body);
+        await rested(trial);
       }
     }
     logEvent('test_end', { step: step.index, block: step.block, ...timing, period_ms: round1(clock.period) });

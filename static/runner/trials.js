@@ -11,25 +11,58 @@ const coin = () => (Math.random() < 0.5 ? 'red' : 'green');
 
 const untimed = { rt_ms: 0, onset_ms: 0, measured_ms: 0, frames: 0, dropped_frames: 0 };
 
+// showControls shows the answer controls of a trial type: the red/green
+// buttons or the adjustment's slider (a block may mix them: catch trials).
+function showControls(ui, choices) {
+  if (ui.choices) ui.choices.hidden = !choices;
+  if (ui.adjust) ui.adjust.hidden = choices;
+}
+
+// since is a post-test trial's time from the end of the induction to its
+// onset (a frame timestamp), on the wall clock so that a reload keeps it.
+function since(trial, onset, { inductionEnd }) {
+  return trial.phase === 'post' && inductionEnd ? { since_induction_ms: round1(performance.timeOrigin + onset - inductionEnd) } : {};
+}
+
+// say shows a message in the prompt for ms (feedback, "too slow"), in
+// state (with the trial's index).
+async function say(ui, trial, state, text, ms, scope) {
+  setState(state, trial.index);
+  ui.prompt.textContent = text;
+  await scope.sleep(ms);
+  ui.prompt.textContent = '';
+}
+
+// pause is the dark inter-trial interval after an answer.
+async function pause(ms, scope) {
+  if (ms > 0) await scope.waitFrames(clock.frames(ms), await scope.frame());
+}
+
+const side = (tint) => (tint > 0 ? 'red' : 'green');
+
 // twoAFC: one frame-locked forced-choice trial: fixation, the pattern for
-// duration_ms, blank and the question. Answers count from the onset frame.
-// env: { ui, phaseStart, fixationMS }.
+// duration_ms, blank and the question, answered within the trial's
+// response window (if any) or stored as a timeout. Answers count from the
+// onset frame. Practice trials say whether the answer was right.
+// env: { ui, phaseStart, fixationMS, feedbackMS, itiMS, inductionEnd }.
 export const twoAFC = {
   simulate: (trial) => ({ ...untimed, response: coin(), tint: trial.tint, intended_ms: trial.duration_ms }),
 
-  async run(trial, { ui, phaseStart, fixationMS }, scope) {
+  async run(trial, env, scope) {
+    const { ui, phaseStart, fixationMS } = env;
     const img = await scope.wait(loadImage(trial.stimulus_url));
     let answered;
     const answer = new Promise((resolve) => { answered = resolve; });
     let onset = Infinity;
-    scope.onInput((kind, value, t) => {
+    scope.onInput((kind, value, t, how) => {
       if (kind === 'left') value = 'red';
       else if (kind === 'right') value = 'green';
       else if (kind !== 'answer') return false;
       if (t < onset) return false; // too early (or before the pattern was shown)
-      answered({ value, t });
+      answered({ value, t, how });
       return true;
     });
+    showControls(ui, true);
     setState('trial', trial.index);
     ui.prompt.textContent = '';
     const fixOn = await scope.frame();
@@ -48,14 +81,24 @@ export const twoAFC = {
     const offset = ts;
     setState('respond', trial.index);
     ui.prompt.textContent = t('runner.prompt_choice');
-    const a = await scope.wait(answer);
+    const limit = trial.response_window_ms || 0;
+    const late = limit ? scope.sleep(Math.max(0, onset + limit - performance.now())).then(() => null) : new Promise(() => {});
+    let a = await scope.wait(Promise.race([answer, late]));
+    if (a && limit && a.t - onset > limit) a = null; // came in after the window closed
     ui.prompt.textContent = '';
+    if (!a) {
+      await say(ui, trial, 'timeout', t('runner.too_slow', { seconds: Math.round(limit / 100) / 10 }), env.feedbackMS, scope);
+    } else if (trial.feedback) {
+      const right = a.value === side(trial.tint);
+      await say(ui, trial, 'feedback', t(`runner.${right ? 'right' : 'wrong'}_${side(trial.tint)}`), env.feedbackMS, scope);
+    }
     const measured = offset - onset;
     const frames = Math.round(measured / clock.period);
-    await scope.waitFrames(clock.frames(250), await scope.frame());
+    await pause(env.itiMS, scope);
     return {
-      response: a.value, tint: trial.tint, rt_ms: round1(a.t - onset), onset_ms: round1(onset - phaseStart),
-      intended_ms: trial.duration_ms, measured_ms: round1(measured), frames, dropped_frames: Math.max(0, frames - shown),
+      response: a ? a.value : 'timeout', tint: trial.tint, rt_ms: round1(a ? a.t - onset : limit),
+      onset_ms: round1(onset - phaseStart), intended_ms: trial.duration_ms, measured_ms: round1(measured), frames,
+      dropped_frames: Math.max(0, frames - shown), ...(a ? { input: a.how } : {}), ...since(trial, onset, env),
     };
   },
 };
@@ -66,16 +109,18 @@ export const tintURL = (data, pattern, tint) =>
   `${data.stimulus_url}?pattern=${encodeURIComponent(pattern)}&tint=${tintText(tint)}`;
 
 // adjustment: one nulling trial; the answer is the tint on the screen when
-// the participant confirms. env: { ui, data, phaseStart }.
+// the participant confirms. A practice trial then says how far from neutral
+// the setting was. env: { ui, data, phaseStart, feedbackMS, itiMS, inductionEnd }.
 export const adjustment = {
   simulate: (trial) => ({ ...untimed, response: trial.start_tint, tint: trial.start_tint, intended_ms: 0 }),
 
-  async run(trial, { ui, data, phaseStart }, scope) {
+  async run(trial, env, scope) {
+    const { ui, data, phaseStart } = env;
     const { min_tint: lo, max_tint: hi, step } = trial;
     const clamp = (x) => Math.round(Math.min(hi, Math.max(lo, x)) * 1e6) / 1e6;
     const url = (tint) => tintURL(data, trial.pattern, tint);
     let tint = clamp(trial.start_tint);
-    let confirmed = 0;
+    let confirmed = 0, how = '';
     let onset = Infinity;
     // The slider's ends reach a random number of steps past the tint range,
     // so that its middle is not "neutral".
@@ -92,14 +137,15 @@ export const adjustment = {
       loadImage(url(tint), { retry: false }).catch(() => {});
     };
     scope.listen(slider, 'input', () => set(Number(slider.value), true));
-    scope.onInput((kind, value, t) => {
+    scope.onInput((kind, value, t, by) => {
       if (kind === 'left') set(tint - step);
       else if (kind === 'right') set(tint + step);
-      else if (kind === 'confirm' && t >= onset) confirmed = t;
+      else if (kind === 'confirm' && t >= onset) [confirmed, how] = [t, by];
       else return false;
       return true;
     });
     set(tint);
+    showControls(ui, false);
     const first = await scope.wait(loadImage(url(tint)));
     onset = await scope.frame();
     ui.stage.image(first);
@@ -124,12 +170,18 @@ export const adjustment = {
       }
     }
     ui.stage.blank();
+    ui.prompt.textContent = '';
+    if (trial.feedback) {
+      const off = Math.abs(shownTint) <= step ? t('runner.adjust_neutral') : t(`runner.adjust_still_${side(shownTint)}`);
+      await say(ui, trial, 'feedback', off, env.feedbackMS, scope);
+    }
     const measured = ts - onset;
     const frames = Math.round(measured / clock.period);
-    await scope.waitFrames(clock.frames(400), await scope.frame());
+    await pause(env.itiMS, scope);
     return {
       response: shownTint, tint: shownTint, rt_ms: round1(Math.max(0, confirmed - onset)), onset_ms: round1(onset - phaseStart),
       intended_ms: 0, measured_ms: round1(measured), frames, dropped_frames: Math.max(0, frames - shown),
+      ...(how ? { input: how } : {}), ...since(trial, onset, env),
     };
   },
 };
@@ -156,14 +208,14 @@ export const pick = {
     await scope.wait(Promise.all(imgs.map((img) => img.decode().catch(() => {}))));
     let answered;
     const answer = new Promise((resolve) => { answered = resolve; });
-    scope.onInput((kind, value, time) => kind === 'pick' && value < trial.patches && !answered({ value, time }));
+    scope.onInput((kind, value, time, how) => kind === 'pick' && value < trial.patches && !answered({ value, time, how }));
     box.classList.remove('blank');
     scope.defer(() => box.classList.add('blank'));
     const onset = await scope.frame();
     setState('screening', trial.index);
     const a = await scope.wait(answer);
     return {
-      ...untimed, response: a.value, tint: trial.tint, intended_ms: 0,
+      ...untimed, response: a.value, tint: trial.tint, intended_ms: 0, input: a.how,
       rt_ms: round1(Math.max(0, a.time - onset)), onset_ms: round1(onset - phaseStart),
     };
   },
