@@ -160,12 +160,24 @@ func (t Texts) Get(key string, args ...any) string {
 	})
 }
 
-// Runner is every text the browser's runner shows (keys "runner.…", with
-// their plural forms), for its boot data.
-func (t Texts) Runner() map[string]string {
+// Runner is every text the browser's runner may show before it has a
+// step's fragment (keys "runner.…", with their plural forms), for the study
+// page's boot data.
+func (t Texts) Runner() map[string]string { return t.prefixed("runner.") }
+
+// Session is every text the runner shows only once a session exists (keys
+// "session.…"), sent with the session (created or resumed), so that the
+// study page stays small.
+func (t Texts) Session() map[string]string { return t.prefixed("session.") }
+
+// Step is every text the runner shows only inside a step (keys "step.…"),
+// sent with the step fragments, so that the study page stays small.
+func (t Texts) Step() map[string]string { return t.prefixed("step.") }
+
+func (t Texts) prefixed(prefix string) map[string]string {
 	out := map[string]string{}
 	for _, k := range TextKeys() {
-		if s, ok := t.raw(k); ok && strings.HasPrefix(k, "runner.") {
+		if s, ok := t.raw(k); ok && strings.HasPrefix(k, prefix) {
 			out[k] = s
 		}
 	}

@@ -88,8 +88,14 @@ func TestTextsPluralsAndOverrides(t *testing.T) {
 		t.Errorf("unknown key: %q", got)
 	}
 	r := Definition{Language: "es"}.Texts().Runner()
-	if r["runner.progress"] != "{k} de {n}" || r["runner.restart_text.one"] == "" {
+	if r["runner.measuring"] == "" || r["step.progress"] != "" {
 		t.Errorf("runner texts: %v", r)
+	}
+	if st := (Definition{Language: "es"}).Texts().Step(); st["step.progress"] != "{k} de {n}" || st["step.restart_text.one"] == "" || st["runner.measuring"] != "" {
+		t.Errorf("step texts: %v", st)
+	}
+	if se := (Definition{Language: "es"}).Texts().Session(); se["session.saving"] == "" || se["runner.measuring"] != "" {
+		t.Errorf("session texts: %v", se)
 	}
 	for k := range r {
 		if !strings.HasPrefix(k, "runner.") {

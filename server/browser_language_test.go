@@ -61,7 +61,7 @@ func TestBrowserGermanStudy(t *testing.T) {
 		"instructions":    {"So funktioniert es", "Farbige Muster", "Ich bin bereit"},
 		"block-start":     {"Teil 1 von", "Farburteile", "Muster."},
 		"respond/0":       {"Sahen die hellen Streifen rötlich oder grünlich aus?", "1 von 4", "Rötlich", "Grünlich"},
-		"induction-start": {"Farbige Muster (10 Sekunden)", "Sie müssen nichts drücken"},
+		"induction-start": {"Teil 2 von 3: farbige Muster (10 Sekunden)", "Sie müssen nichts drücken"},
 		"debrief":         {"Vielen Dank!", "McCollough-Effekt", "Dr. Ada Muster", "Abschließen und meinen Abschlusscode erhalten"},
 		"finished":        {"Ihr Abschlusscode lautet", "Code kopieren"},
 	}

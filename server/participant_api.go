@@ -35,6 +35,8 @@ type sessionResponse struct {
 	CompletionCode string                `json:"completion_code,omitempty"`
 	// StatusReason says why a session was screened out.
 	StatusReason string `json:"status_reason,omitempty"`
+	// Texts the runner shows once a session exists (experiments.Texts.Session).
+	Texts map[string]string `json:"texts"`
 }
 
 // createSession serves POST /api/v1/studies/{slug}/sessions.
@@ -75,7 +77,8 @@ func (s *Server) createSession(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	resp := sessionResponse{SessionID: sess.ID, Token: token, Status: sess.Status, Condition: sess.Condition, Plan: plan, Stored: []int{}}
+	resp := sessionResponse{SessionID: sess.ID, Token: token, Status: sess.Status, Condition: sess.Condition, Plan: plan, Stored: []int{},
+		Texts: sess.Definition.Texts().Session()}
 	// A screen the study cannot run on ends the session before any test.
 	if reason := sess.Definition.Screening.ScreenDevice(req.Screen); reason != "" {
 		if err := s.db.ScreenOut(ctx, sess.ID, reason); err != nil {
@@ -98,7 +101,8 @@ func (s *Server) getSession(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, sessionResponse{SessionID: st.ID, Status: st.Status, Condition: st.Condition,
-		Plan: plan, Stored: st.Stored, CompletionCode: st.CompletionCode, StatusReason: st.StatusReason})
+		Plan: plan, Stored: st.Stored, CompletionCode: st.CompletionCode, StatusReason: st.StatusReason,
+		Texts: st.Definition.Texts().Session()})
 }
 
 // putTrial serves PUT /api/v1/sessions/{id}/trials/{index}.

@@ -90,6 +90,9 @@ func studyView(e storage.Experiment, preview bool) templates.StudyView {
 	d := e.Definition
 	t := d.Texts()
 	boot := studyBoot{Slug: e.Slug, SizePx: d.SizePx, Preview: preview, Lang: t.Lang(), Texts: t.Runner()}
+	if !preview {
+		delete(boot.Texts, "runner.preview_gone") // only a preview's page says it
+	}
 	if sc := d.Screening; sc != nil && sc.On() {
 		boot.Screen = &screenRule{DesktopOnly: sc.DesktopOnly}
 		if v := sc.MinViewport; v != nil {
@@ -179,7 +182,7 @@ func (s *Server) stepFragment(c echo.Context) error {
 			Duration: describeDuration(t, step.Induction.DurationMS),
 			Data: inductionData{Step: n, Phase: string(step.Phase), SizePx: sess.Plan.SizePx,
 				RestartAfterMS: int(math.Round(d.Induction.MaxGap() * 1000)), Schedule: step.Induction,
-				StimulusURLs: plan.Steps[n].StimulusURLs},
+				StimulusURLs: plan.Steps[n].StimulusURLs, Texts: t.Step()},
 		}))
 	case experiments.StepScreening:
 		data := testData(sess, plan, step)
@@ -289,13 +292,15 @@ type testStepData struct {
 	Trials []trialView `json:"trials"`
 	// StimulusURL gives a test pattern at any tint (adjustment).
 	StimulusURL string `json:"stimulus_url,omitempty"`
+	// Texts the runner shows inside the step (experiments.Texts.Step).
+	Texts map[string]string `json:"texts"`
 }
 
 func testData(sess storage.Session, plan planView, step experiments.Step) testStepData {
 	d := testStepData{Step: step.Index, Phase: string(step.Phase), Block: step.Block, Method: string(step.Method),
 		SizePx: sess.Plan.SizePx, FixationMS: fixationMS, FeedbackMS: feedbackMS, Trials: []trialView{},
 		FirstTrial: step.FirstTrial, TrialCount: step.TrialCount, ITIMS: step.ITIMS, BreakEvery: step.BreakEvery,
-		BreakMS: step.BreakMS, StartDelayMS: step.StartDelayMS}
+		BreakMS: step.BreakMS, StartDelayMS: step.StartDelayMS, Texts: sess.Definition.Texts().Step()}
 	if step.Method == experiments.Staircase {
 		return d
 	}
@@ -317,6 +322,8 @@ type inductionData struct {
 	Schedule       *experiments.InductionSchedule `json:"schedule"`
 	// StimulusURLs by "pattern/color", as in the plan view.
 	StimulusURLs map[string]string `json:"stimulus_urls"`
+	// Texts the runner shows inside the step (experiments.Texts.Step).
+	Texts map[string]string `json:"texts"`
 }
 
 // parts lists the numbered parts for the instructions, and says how long

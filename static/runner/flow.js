@@ -12,7 +12,7 @@ import { debrief, instructions, runScreening, runTest } from './steps.js';
 import {
   API, boot, call, fatal, isDone, loadFragment, run, saveRecord, showEnded, startQueue, stepTrials,
 } from './session.js';
-import { t } from './texts.js';
+import { learn, t } from './texts.js';
 
 export const afterCheck = () => run.session.plan.steps.findIndex((s) => s.kind === 'screen_check') + 1;
 
@@ -56,12 +56,13 @@ export async function runFrom(index) {
 // first step whose answers are not all stored (or queued). checkAgain runs
 // the consent and screen check of a fresh preview.
 export async function resume(rec, state, checkAgain) {
+  learn(state.texts);
   run.session = { id: rec.id, token: rec.token, plan: state.plan, stored: new Set(state.stored), rec };
   rec.inductions ||= {};
   rec.started ||= {};
   if (state.status === 'complete') return showFinished(false);
   if (/withdrawn|screened_out/.test(state.status)) return showEnded();
-  if (state.status !== 'started') return fatal(t('runner.session_ended'));
+  if (state.status !== 'started') return fatal(t('session.ended'));
   startQueue();
   if (rec.fresh) {
     // A preview begins with the consent, as participants do.
@@ -73,7 +74,7 @@ export async function resume(rec, state, checkAgain) {
   const from = resumePoint();
   const first = run.session.plan.steps[from];
   setDark(adapting(first));
-  message(t('runner.checking_screen'));
+  message(t('session.checking_screen'));
   setState('loading');
   const m = await measureRefresh(60);
   clock.period = m.stable ? m.period : 1000 / (rec.hz || 60);
@@ -109,7 +110,7 @@ function resumePoint() {
 async function finish() {
   const { session, queue } = run;
   setDark(false);
-  message(t('runner.saving'));
+  message(t('session.saving'));
   setState('finishing');
   await queue.drain();
   const r = await call('POST', `${API}/sessions/${session.id}/complete`);
@@ -123,7 +124,7 @@ async function finish() {
     const step = session.plan.steps.find((s) => stepTrials(s).includes(missing[0]));
     if (step) return runFrom(step.index);
   }
-  return fatal(t('runner.complete_failed', { detail: r.data?.error || `HTTP ${r.status}` }));
+  return fatal(t('session.complete_failed', { detail: r.data?.error || `HTTP ${r.status}` }));
 }
 
 async function showFinished(redirect) {
@@ -134,8 +135,8 @@ async function showFinished(redirect) {
   const code = $('#completion-code', root).textContent;
   $('[data-copy]', root).addEventListener('click', () => {
     navigator.clipboard?.writeText(code).then(
-      () => { $('[data-copied]', root).textContent = t('runner.copied'); },
-      () => { $('[data-copied]', root).textContent = t('runner.copy_by_hand'); });
+      () => { $('[data-copied]', root).textContent = t('session.copied'); },
+      () => { $('[data-copied]', root).textContent = t('session.copy_by_hand'); });
   });
   const ret = $('[data-return]', root);
   if (ret) ret.textContent = `${location.origin}${location.pathname}${location.search}#resume=${session.id}.${session.token}`;

@@ -105,9 +105,9 @@ async function pauseScreen(ui, it, limit, scope) {
   ui.overlay.hidden = false;
   const say = () => {
     const restart = it.away() > limit;
-    ui.title.textContent = t(restart ? 'runner.restart_title' : 'runner.paused_title');
-    ui.text.textContent = restart ? t('runner.restart_text', { n: Math.round(it.away() / 1000) })
-      : t('runner.paused_text', { n: Math.round(limit / 1000) });
+    ui.title.textContent = t(restart ? 'step.restart_title' : 'step.paused_title');
+    ui.text.textContent = restart ? t('step.restart_text', { n: Math.round(it.away() / 1000) })
+      : t('step.paused_text', { n: Math.round(limit / 1000) });
   };
   say();
   const timer = setInterval(say, 250);

@@ -13,12 +13,12 @@ import { reliably } from './net.js';
 import { logEvent, sessionGone } from './queue.js';
 import { ImageRefused, enterFullscreen } from './stage.js';
 import { endAll, preview } from './trial.js';
-import { dialogHolds, watchPage } from './sight.js';
+import { sight, watchPage } from './sight.js';
 import { afterCheck, resume, runFrom } from './flow.js';
 import {
   API, boot, fatal, params, recordKey, run, saveRecord, sessionEnded, showEnded, startQueue,
 } from './session.js';
-import { t } from './texts.js';
+import { learn, t } from './texts.js';
 
 async function consent() {
   show('consent');
@@ -101,6 +101,7 @@ async function createSession(screen) {
     return fatal(t('runner.start_failed', { detail }));
   }
   const { session_id: id, token } = r.data;
+  learn(r.data.texts);
   run.session = {
     id, token, plan: r.data.plan, stored: new Set(r.data.stored),
     rec: { id, token, hz: screen.refresh_hz, inductions: {}, started: {} },
@@ -117,24 +118,27 @@ async function createSession(screen) {
 async function withdraw() {
   $('#withdraw-dialog').close();
   endAll();
-  message(t('runner.withdrawing'));
+  message(t('session.withdrawing'));
   setState('withdrawing');
   run.queue.clear();
   const { id, token } = run.session;
   const r = await reliably('POST', `${API}/sessions/${id}/withdraw`, { token });
-  if (!r.ok && !sessionGone(r.status)) return fatal(t('runner.withdraw_failed', { status: r.status }));
+  if (!r.ok && !sessionGone(r.status)) return fatal(t('session.withdraw_failed', { status: r.status }));
   location.reload();
 }
 
 function initButtons() {
   const d = $('#withdraw-dialog');
-  dialogHolds(d, 'withdraw_dialog');
+  // The dialog holds what plays: the participant is still here.
   $('#withdraw').addEventListener('click', () => {
-    if (d.showModal) d.showModal();
-    else if (confirm($('#wd-title').textContent)) withdraw();
+    sight.hold('withdraw_dialog');
+    if (d.showModal) return d.showModal();
+    if (confirm($('#wd-title').textContent)) withdraw();
+    sight.release(); // confirm() blocks: no close event follows
   });
   $('#withdraw-no').addEventListener('click', () => d.close());
   $('#withdraw-yes').addEventListener('click', withdraw);
+  d.addEventListener('close', () => sight.release());
   $('#skip')?.addEventListener('click', () => {
     preview.skip();
     logEvent('preview_skip', { state: document.body.dataset.state });

@@ -3,8 +3,9 @@
 // fixed time after the induction). Both go on by themselves: nothing to
 // click, so every participant rests and waits the same time.
 
-import { $, setState, show } from './dom.js';
+import { $, setState } from './dom.js';
 import { logEvent } from './queue.js';
+import { reveal } from './stage.js';
 import { t } from './texts.js';
 
 const secondsLeft = (until) => Math.max(0, Math.ceil((until - Date.now()) / 1000));
@@ -12,7 +13,7 @@ const secondsLeft = (until) => Math.max(0, Math.ceil((until - Date.now()) / 1000
 // countdown writes the seconds left until the wall-clock time until into
 // el, four times a second, until that time; the scope ends it early.
 async function countdown(el, until, scope) {
-  const tick = () => { el.textContent = t('runner.seconds_left', { n: secondsLeft(until) }); };
+  const tick = () => { el.textContent = t('step.seconds_left', { n: secondsLeft(until) }); };
   tick();
   const timer = setInterval(tick, 250);
   scope.defer(() => clearInterval(timer));
@@ -41,10 +42,5 @@ export async function autoStart(root, stage, startAt, ready, info, scope) {
   setState('post-countdown');
   const left = $('[data-autostart]', root);
   await Promise.all([countdown(left, startAt, scope), scope.wait(ready)]);
-  $('[data-loading]', root).textContent = '';
-  $('[data-intro]', root).hidden = true;
-  $('[data-run]', root).hidden = false;
-  show('step', true);
-  stage.fit();
-  stage.blank();
+  reveal(root, stage);
 }

@@ -9,7 +9,7 @@ import { reliably } from './net.js';
 import { SendQueue, sessionGone, useQueue } from './queue.js';
 import { exitFullscreen } from './stage.js';
 import { endAll } from './trial.js';
-import { t } from './texts.js';
+import { learn, t } from './texts.js';
 
 export const API = '/api/v1';
 export { boot };
@@ -80,15 +80,17 @@ export async function call(method, path, opts = {}) {
 export async function loadFragment(path) {
   const r = await call('GET', path, { accept: 'text/html' });
   if (!r.ok) {
-    fatal(t('runner.step_failed', { status: r.status }));
+    fatal(t('session.step_failed', { status: r.status }));
     return never();
   }
   const doc = new DOMParser().parseFromString(r.text, 'text/html');
   const section = document.adoptNode(doc.getElementById('step'));
   document.getElementById('step').replaceWith(section);
   const json = $('#step-data', section);
+  const data = json ? JSON.parse(json.textContent) : null;
+  if (data?.texts) learn(data.texts);
   show('step');
-  return { root: section, data: json ? JSON.parse(json.textContent) : null };
+  return { root: section, data };
 }
 
 export const loadStep = (step) => loadFragment(`/s/${boot.slug}/sessions/${run.session.id}/steps/${step.index}`);

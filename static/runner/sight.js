@@ -11,7 +11,6 @@ let held = ''; // the dialog holding the page, or ''
 const listeners = new Set();
 
 const changed = () => { for (const fn of listeners) fn(); };
-const state = () => document.body.dataset.state;
 
 function mark(reason, on) {
   if (on === away.has(reason)) return;
@@ -49,31 +48,19 @@ export const sight = {
   },
 };
 
-// watchPage records every change of sight, all session long.
+// watchPage records every change of sight, all session long: each event
+// kind, the reason it sets or clears, and whether it is out of sight now.
 export function watchPage() {
-  document.addEventListener('visibilitychange', () => {
-    logEvent(document.hidden ? 'hidden' : 'visible', { state: state() });
-    mark('hidden', document.hidden);
-  });
-  addEventListener('blur', () => {
-    logEvent('blur', { state: state() });
-    mark('blur', true);
-  });
-  addEventListener('focus', () => {
-    logEvent('focus', { state: state() });
-    mark('blur', false);
-  });
-  document.addEventListener('fullscreenchange', () => {
-    const on = !!document.fullscreenElement;
-    logEvent(on ? 'fullscreen_enter' : 'fullscreen_exit', { state: state() });
-    mark('fullscreen_exit', !on);
-  });
-}
-
-// dialogHolds makes a <dialog> hold the page while it is open.
-export function dialogHolds(dialog, reason) {
-  new MutationObserver(() => {
-    if (dialog.open) sight.hold(reason);
-    else if (sight.held === reason) sight.release();
-  }).observe(dialog, { attributes: true, attributeFilter: ['open'] });
+  for (const [target, type, reason, out, kinds] of [
+    [document, 'visibilitychange', 'hidden', () => document.hidden, ['hidden', 'visible']],
+    [window, 'blur', 'blur', () => true, ['blur']],
+    [window, 'focus', 'blur', () => false, ['focus']],
+    [document, 'fullscreenchange', 'fullscreen_exit', () => !document.fullscreenElement, ['fullscreen_exit', 'fullscreen_enter']],
+  ]) {
+    target.addEventListener(type, () => {
+      const away = out();
+      logEvent(kinds[away ? 0 : kinds.length - 1], { state: document.body.dataset.state });
+      mark(reason, away);
+    });
+  }
 }

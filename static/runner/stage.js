@@ -145,6 +145,12 @@ export async function begin(root, state, stage) {
   setState(state);
   await clicked(start);
   await enterFullscreen();
+  reveal(root, stage);
+}
+
+// reveal replaces a step's intro by its blank stage.
+export function reveal(root, stage) {
+  $('[data-loading]', root).textContent = '';
   $('[data-intro]', root).hidden = true;
   $('[data-run]', root).hidden = false;
   show('step', true);

@@ -34,15 +34,14 @@ export async function runTest(step) {
   const todo = data.trials.filter((trial) => !isDone(trial.index));
   const position = (trial) => trial.index - data.first_trial; // in the block, so a resumed block counts on
   const done = staircase ? position(next.trial) : data.trial_count - todo.length;
-  if (done > 0 && $('[data-done]', root)) $('[data-done]', root).textContent = t('runner.already_done', { n: done });
+  const doneText = $('[data-done]', root);
+  if (done > 0 && doneText) doneText.textContent = t('step.already_done', { n: done });
   await inScope(async (scope) => {
     const ui = {
       stage: makeStage($('canvas.stage', root), data.size_px, scope),
       prompt: $('[data-prompt]', root),
       progress: $('[data-progress]', root),
       slider: $('[data-slider]', root),
-      choices: $('[data-choices]', root),
-      adjust: $('[data-adjust]', root),
       rest: $('[data-rest]', root),
     };
     const ready = staircase ? loadImage(next.trial.stimulus_url)
@@ -75,7 +74,7 @@ export async function runTest(step) {
     if (staircase) {
       while (!next.done) {
         const trial = next.trial;
-        ui.progress.textContent = t('runner.pattern_n', { n: position(trial) + 1 });
+        ui.progress.textContent = t('step.pattern_n', { n: position(trial) + 1 });
         const body = await runTrial(twoAFC, trial, env);
         tally(body);
         run.queue.trial(trial.index, body);
@@ -84,7 +83,7 @@ export async function runTest(step) {
       }
     } else {
       for (const trial of todo) {
-        ui.progress.textContent = t('runner.progress', { k: position(trial) + 1, n: data.trial_count });
+        ui.progress.textContent = t('step.progress', { k: position(trial) + 1, n: data.trial_count });
         const type = trial.method === 'adjustment' ? adjustment : twoAFC; // catch trials are red/green
         const body = await runTrial(type, trial, env);
         if (type === twoAFC) tally(body);
@@ -101,7 +100,7 @@ async function nextStaircase(step) {
   await run.queue.drain();
   const r = await call('GET', `${API}/sessions/${run.session.id}/next?block=${step.block}`);
   if (!r.ok) {
-    fatal(t('runner.next_failed', { status: r.status }));
+    fatal(t('session.next_failed', { status: r.status }));
     return never();
   }
   return r.data;
@@ -121,13 +120,13 @@ export async function runScreening(step) {
     await inScope(async (scope) => {
       const env = { root, phaseStart: await scope.frame() };
       for (const [k, trial] of todo.entries()) {
-        $('[data-progress]', root).textContent = t('runner.progress', { k: k + 1, n: todo.length });
+        $('[data-progress]', root).textContent = t('step.progress', { k: k + 1, n: todo.length });
         queue.trial(trial.index, await runTrial(pick, trial, env));
         await scope.sleep(300);
       }
     });
   }
-  message(t('runner.checking_answers'));
+  message(t('session.checking_answers'));
   setState('loading');
   await queue.drain();
   const r = await call('POST', `${API}/sessions/${session.id}/screening`);
@@ -136,7 +135,7 @@ export async function runScreening(step) {
     if (st.ok) session.stored = new Set(st.data.stored);
     return runScreening(step);
   }
-  if (!r.ok) return fatal(t('runner.screening_failed', { status: r.status }));
+  if (!r.ok) return fatal(t('session.screening_failed', { status: r.status }));
   if (!r.data.passed) return showEnded();
   logEvent('screening_end', r.data);
 }

@@ -2,7 +2,7 @@
 // trial and returns the body to store, and simulate(trial, env), the
 // answer a preview that skips ahead stores instead (see trial.js).
 
-import { $, round1, setState } from './dom.js';
+import { $, never, round1, setState } from './dom.js';
 import { clock } from './clock.js';
 import { images, loadImage } from './stage.js';
 import { t } from './texts.js';
@@ -11,18 +11,11 @@ const coin = () => (Math.random() < 0.5 ? 'red' : 'green');
 
 const untimed = { rt_ms: 0, onset_ms: 0, measured_ms: 0, frames: 0, dropped_frames: 0 };
 
-// showControls shows the answer controls of a trial type: the red/green
-// buttons or the adjustment's slider (a block may mix them: catch trials).
-function showControls(ui, choices) {
-  if (ui.choices) ui.choices.hidden = !choices;
-  if (ui.adjust) ui.adjust.hidden = choices;
-}
-
 // since is a post-test trial's time from the end of the induction to its
-// onset (a frame timestamp), on the wall clock so that a reload keeps it.
-function since(trial, onset, { inductionEnd }) {
-  return trial.phase === 'post' && inductionEnd ? { since_induction_ms: round1(performance.timeOrigin + onset - inductionEnd) } : {};
-}
+// onset (a frame timestamp), on the wall clock so that a reload keeps it;
+// undefined (left out of the body) for other trials.
+const since = (trial, onset, { inductionEnd }) =>
+  (trial.phase === 'post' && inductionEnd ? round1(performance.timeOrigin + onset - inductionEnd) : undefined);
 
 // say shows a message in the prompt for ms (feedback, "too slow"), in
 // state (with the trial's index).
@@ -62,7 +55,6 @@ export const twoAFC = {
       answered({ value, t, how });
       return true;
     });
-    showControls(ui, true);
     setState('trial', trial.index);
     ui.prompt.textContent = '';
     const fixOn = await scope.frame();
@@ -80,17 +72,17 @@ export const twoAFC = {
     ui.stage.blank();
     const offset = ts;
     setState('respond', trial.index);
-    ui.prompt.textContent = t('runner.prompt_choice');
+    ui.prompt.textContent = t('step.prompt_choice');
     const limit = trial.response_window_ms || 0;
-    const late = limit ? scope.sleep(Math.max(0, onset + limit - performance.now())).then(() => null) : new Promise(() => {});
+    const late = limit ? scope.sleep(Math.max(0, onset + limit - performance.now())).then(() => null) : never();
     let a = await scope.wait(Promise.race([answer, late]));
     if (a && limit && a.t - onset > limit) a = null; // came in after the window closed
     ui.prompt.textContent = '';
     if (!a) {
-      await say(ui, trial, 'timeout', t('runner.too_slow', { seconds: Math.round(limit / 100) / 10 }), env.feedbackMS, scope);
+      await say(ui, trial, 'timeout', t('step.too_slow', { seconds: Math.round(limit / 100) / 10 }), env.feedbackMS, scope);
     } else if (trial.feedback) {
       const right = a.value === side(trial.tint);
-      await say(ui, trial, 'feedback', t(`runner.${right ? 'right' : 'wrong'}_${side(trial.tint)}`), env.feedbackMS, scope);
+      await say(ui, trial, 'feedback', t(`step.${right ? 'right' : 'wrong'}_${side(trial.tint)}`), env.feedbackMS, scope);
     }
     const measured = offset - onset;
     const frames = Math.round(measured / clock.period);
@@ -98,7 +90,7 @@ export const twoAFC = {
     return {
       response: a ? a.value : 'timeout', tint: trial.tint, rt_ms: round1(a ? a.t - onset : limit),
       onset_ms: round1(onset - phaseStart), intended_ms: trial.duration_ms, measured_ms: round1(measured), frames,
-      dropped_frames: Math.max(0, frames - shown), ...(a ? { input: a.how } : {}), ...since(trial, onset, env),
+      dropped_frames: Math.max(0, frames - shown), input: a?.how, since_induction_ms: since(trial, onset, env),
     };
   },
 };
@@ -145,14 +137,13 @@ export const adjustment = {
       return true;
     });
     set(tint);
-    showControls(ui, false);
     const first = await scope.wait(loadImage(url(tint)));
     onset = await scope.frame();
     ui.stage.image(first);
     let shownTint = tint;
     document.body.dataset.tint = tintText(shownTint);
     setState('adjust', trial.index);
-    ui.prompt.textContent = t('runner.prompt_adjust');
+    ui.prompt.textContent = t('step.prompt_adjust');
     let shown = 0;
     let ts = onset;
     while (!confirmed) {
@@ -172,7 +163,7 @@ export const adjustment = {
     ui.stage.blank();
     ui.prompt.textContent = '';
     if (trial.feedback) {
-      const off = Math.abs(shownTint) <= step ? t('runner.adjust_neutral') : t(`runner.adjust_still_${side(shownTint)}`);
+      const off = Math.abs(shownTint) <= step ? t('step.adjust_neutral') : t(`step.adjust_still_${side(shownTint)}`);
       await say(ui, trial, 'feedback', off, env.feedbackMS, scope);
     }
     const measured = ts - onset;
@@ -181,7 +172,7 @@ export const adjustment = {
     return {
       response: shownTint, tint: shownTint, rt_ms: round1(Math.max(0, confirmed - onset)), onset_ms: round1(onset - phaseStart),
       intended_ms: 0, measured_ms: round1(measured), frames, dropped_frames: Math.max(0, frames - shown),
-      ...(how ? { input: how } : {}), ...since(trial, onset, env),
+      input: how || undefined, since_induction_ms: since(trial, onset, env),
     };
   },
 };
@@ -204,7 +195,7 @@ export const pick = {
     const imgs = Array.from({ length: trial.patches }, (_, i) =>
       el('img', { alt: '', src: (i === trial.target ? tinted : neutral).src }));
     box.replaceChildren(...imgs.map((img, i) => el('button', { type: 'button', name: 'pick', value: i }, img,
-      el('span', { className: 'visually-hidden', textContent: `${t('runner.patch')} ` }), el('kbd', { textContent: i + 1 }))));
+      el('span', { className: 'visually-hidden', textContent: `${t('step.patch')} ` }), el('kbd', { textContent: i + 1 }))));
     await scope.wait(Promise.all(imgs.map((img) => img.decode().catch(() => {}))));
     let answered;
     const answer = new Promise((resolve) => { answered = resolve; });
