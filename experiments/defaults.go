@@ -140,6 +140,7 @@ func (d Definition) WithDefaults() Definition {
 	if d.Language == "" {
 		d.Language = DefaultLanguage
 	}
+	d.TextOverrides = renameTextKeys(d.TextOverrides)
 	// A built-in text (of any language, with or without the reversal)
 	// follows the definition's language and reversal; a researcher's own
 	// text stays as written.

@@ -174,6 +174,40 @@ func (t Texts) Session() map[string]string { return t.prefixed("session.") }
 // sent with the step fragments, so that the study page stays small.
 func (t Texts) Step() map[string]string { return t.prefixed("step.") }
 
+// renameTextKeys moves the overrides of texts that were "runner.…" keys
+// before they were split by where they travel (runner.progress became
+// step.progress, runner.saving session.saving, runner.session_ended
+// session.ended), so a stored definition keeps its texts and still
+// validates. It returns a new map; other keys pass unchanged.
+func renameTextKeys(texts map[string]string) map[string]string {
+	var out map[string]string
+	for k, v := range texts {
+		rest, ok := strings.CutPrefix(k, "runner.")
+		if !ok {
+			continue
+		}
+		if _, known := textsEN[k]; known {
+			continue
+		}
+		for _, to := range []string{"step." + rest, "session." + rest, "session." + strings.TrimPrefix(rest, "session_")} {
+			if _, known := textsEN[to]; known {
+				if out == nil {
+					out = maps.Clone(texts)
+				}
+				delete(out, k)
+				if _, set := texts[to]; !set { // the new key's own text wins
+					out[to] = v
+				}
+				break
+			}
+		}
+	}
+	if out == nil {
+		return texts
+	}
+	return out
+}
+
 func (t Texts) prefixed(prefix string) map[string]string {
 	out := map[string]string{}
 	for _, k := range TextKeys() {

@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -153,5 +154,33 @@ func TestLanguageDefaultsAndValidation(t *testing.T) {
 	d.Language, d.TextOverrides = "pl", map[string]string{"duration.minutes.few": "{n} min."}
 	if errs := d.Validate(); len(errs) > 0 {
 		t.Errorf("pl plural override: %v", errs)
+	}
+}
+
+// TestStoredRunnerTextsMove: a definition stored before the runner's texts
+// were split by where they travel keeps its overrides under the new keys,
+// validates, and shows them; a new key's own text wins over its old name.
+func TestStoredRunnerTextsMove(t *testing.T) {
+	raw := []byte(`{"slug": "old", "name": "Old", "texts": {"runner.progress": "{k}/{n}",
+		"runner.restart_text.other": "Again after {n} s.", "runner.session_ended": "Over.",
+		"runner.saving": "Saving.", "session.saving": "Storing.", "runner.measuring": "Timing…"}}`)
+	d, err := ParseNewDefinition(raw)
+	if err != nil {
+		t.Fatalf("a stored definition with the old keys: %v", err)
+	}
+	want := map[string]string{"step.progress": "{k}/{n}", "step.restart_text.other": "Again after {n} s.",
+		"session.ended": "Over.", "session.saving": "Storing.", "runner.measuring": "Timing…"}
+	if !maps.Equal(d.TextOverrides, want) {
+		t.Errorf("overrides %v, want %v", d.TextOverrides, want)
+	}
+	tx := d.Texts()
+	if got := tx.Get("step.progress", "k", 2, "n", 9); got != "2/9" {
+		t.Errorf("step.progress = %q", got)
+	}
+	if got := tx.Step()["step.restart_text.other"]; got != "Again after {n} s." {
+		t.Errorf("step texts restart = %q", got)
+	}
+	if got := tx.Session()["session.ended"]; got != "Over." {
+		t.Errorf("session texts ended = %q", got)
 	}
 }
