@@ -36,6 +36,10 @@ var textsDE = map[string]string{
 	"fatal.title":            "Leider ist ein Fehler aufgetreten",
 	"fatal.saved":            "Alles, was Sie bisher beantwortet haben, ist gespeichert. Wenn das Problem bleibt, laden Sie die Seite bitte neu oder kommen Sie später wieder.",
 	"fatal.reload":           "Seite neu laden",
+	"gone.title":             "Diese Sitzung ist beendet",
+	"gone.withdrawn":         "Sie sind von dieser Studie zurückgetreten (vielleicht in einem anderen Tab oder Fenster), und Ihre Antworten wurden gelöscht. Von dieser Seite wird nichts mehr gesendet.",
+	"gone.deleted":           "Diese Sitzung gibt es nicht mehr: Die Forschenden haben sie mitsamt Ihren Antworten entfernt. Von dieser Seite wird nichts mehr gesendet.",
+	"gone.restart":           "Noch einmal von vorn beginnen",
 	"contact.label":          "Fragen zu dieser Studie? Wenden Sie sich an",
 	"contact.none":           "Wenn Sie Fragen zu dieser Studie haben, schreiben Sie bitte eine Nachricht über die Plattform, auf der Sie die Studie gefunden haben (zum Beispiel Prolific).",
 	"unavailable.title":      "Diese Studie ist nicht verfügbar",
@@ -212,5 +216,4 @@ Der Effekt **kann tagelang anhalten**. Er vergeht schneller, wenn Sie schwarz-we
 	"session.copied":           "Kopiert.",
 	"session.copy_by_hand":     "Bitte kopieren Sie den Code von Hand.",
 	"session.ended":            "Diese Sitzung ist beendet. Danke für Ihre Teilnahme.",
-	"session.missing":          "Diese Sitzung wurde auf dem Server nicht gefunden. Bitte laden Sie die Seite neu, um neu zu beginnen.",
 }

@@ -38,6 +38,10 @@ var textsEN = map[string]string{
 	"fatal.title":          "Sorry, something went wrong",
 	"fatal.saved":          "Whatever you have answered so far is saved. If the problem continues, please reload the page or come back later.",
 	"fatal.reload":         "Reload the page",
+	"gone.title":           "This session has ended",
+	"gone.withdrawn":       "You have withdrawn from this study (perhaps in another tab or window), and your answers were deleted. Nothing more is sent from this page.",
+	"gone.deleted":         "This session no longer exists: the researchers have removed it, with your answers. Nothing more is sent from this page.",
+	"gone.restart":         "Start again from the beginning",
 	"contact.label":        "Questions about this study? Contact",
 	"contact.none":         "If you have questions about this study, please send a message through the site where you found it (for example Prolific).",
 
@@ -227,5 +231,4 @@ The effect **may last for days**. It fades faster if you look at black-and-white
 	"session.copied":           "Copied.",
 	"session.copy_by_hand":     "Please copy the code by hand.",
 	"session.ended":            "This session has ended. Thank you for taking part.",
-	"session.missing":          "This session could not be found on the server. Please reload the page to start again.",
 }

@@ -36,6 +36,10 @@ var textsES = map[string]string{
 	"fatal.title":            "Lo sentimos, algo ha fallado",
 	"fatal.saved":            "Todo lo que ha respondido hasta ahora está guardado. Si el problema continúa, vuelva a cargar la página o vuelva más tarde.",
 	"fatal.reload":           "Volver a cargar la página",
+	"gone.title":             "Esta sesión ha terminado",
+	"gone.withdrawn":         "Se ha retirado de este estudio (quizá en otra pestaña o ventana) y se han borrado sus respuestas. Esta página ya no envía nada más.",
+	"gone.deleted":           "Esta sesión ya no existe: el equipo de investigación la ha eliminado, junto con sus respuestas. Esta página ya no envía nada más.",
+	"gone.restart":           "Volver a empezar desde el principio",
 	"contact.label":          "¿Preguntas sobre este estudio? Escriba a",
 	"contact.none":           "Si tiene preguntas sobre este estudio, envíe un mensaje a través de la plataforma donde lo encontró (por ejemplo, Prolific).",
 	"unavailable.title":      "Este estudio no está disponible",
@@ -212,5 +216,4 @@ El efecto **puede durar días**. Desaparece más rápido si mira rayas en blanco
 	"session.copied":           "Copiado.",
 	"session.copy_by_hand":     "Copie el código a mano, por favor.",
 	"session.ended":            "Esta sesión ha terminado. Gracias por participar.",
-	"session.missing":          "No se encontró esta sesión en el servidor. Vuelva a cargar la página para empezar de nuevo.",
 }

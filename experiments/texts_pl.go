@@ -39,6 +39,10 @@ var textsPL = map[string]string{
 	"fatal.title":            "Przepraszamy, coś poszło nie tak",
 	"fatal.saved":            "Wszystkie dotychczasowe odpowiedzi są zapisane. Jeśli problem się powtarza, prosimy odświeżyć stronę lub wrócić później.",
 	"fatal.reload":           "Odśwież stronę",
+	"gone.title":             "Ta sesja została zakończona",
+	"gone.withdrawn":         "Nastąpiła rezygnacja z udziału w badaniu (być może w innej karcie lub oknie), a odpowiedzi zostały usunięte. Ta strona nie wysyła już żadnych danych.",
+	"gone.deleted":           "Ta sesja już nie istnieje: badacze usunęli ją wraz z odpowiedziami. Ta strona nie wysyła już żadnych danych.",
+	"gone.restart":           "Zacznij od początku",
 	"contact.label":          "Pytania dotyczące badania? Kontakt:",
 	"contact.none":           "W razie pytań dotyczących badania prosimy o wiadomość przez serwis, w którym zostało ono znalezione (na przykład Prolific).",
 	"unavailable.title":      "To badanie jest niedostępne",
@@ -233,5 +237,4 @@ Efekt **może utrzymywać się przez kilka dni**. Mija szybciej przy oglądaniu 
 	"session.copied":           "Skopiowano.",
 	"session.copy_by_hand":     "Prosimy skopiować kod ręcznie.",
 	"session.ended":            "Ta sesja została zakończona. Dziękujemy za udział.",
-	"session.missing":          "Nie znaleziono tej sesji na serwerze. Prosimy odświeżyć stronę, aby zacząć od nowa.",
 }

@@ -22,8 +22,8 @@ const visibleScreen = `(() => {
 // TestBrowserGermanStudy: a study in German, taken end to end in Chromium.
 // Every screen the participant reads (the server's pages and fragments and
 // the runner's own messages) is German, <html lang> says so, the contact is
-// on the consent and the debrief, and the session's data come out as for
-// any study.
+// on the consent and the debrief (and the unshown #gone screen), and the
+// session's data come out as for any study.
 func TestBrowserGermanStudy(t *testing.T) {
 	ctx := newBrowser(t)
 	es := newE2EServer(t)
@@ -86,6 +86,14 @@ func TestBrowserGermanStudy(t *testing.T) {
 	mailto, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('a[href="mailto:ada.muster@example.org"]').length`))
 	if err != nil || mailto < 2 { // consent (still in the page) and debrief
 		t.Errorf("%d mailto links to the contact (%v), want the consent's and the debrief's", mailto, err)
+	}
+
+	// The screen for a session the server no longer serves (#gone) is on the
+	// page, unshown, in German and with the contact.
+	gone, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('gone').textContent`))
+	if err != nil || !strings.Contains(gone, "Diese Sitzung gibt es nicht mehr") || !strings.Contains(gone, "zurückgetreten") ||
+		!strings.Contains(gone, "Dr. Ada Muster") || strings.Contains(gone, "researchers") {
+		t.Errorf("the #gone screen (%v):\n%s", err, gone)
 	}
 
 	id, _, screen, status := es.onlySession()
