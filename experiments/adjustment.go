@@ -58,3 +58,30 @@ func startMagnitude(r *Stream, a AdjustmentParams) float64 {
 // roundTint drops binary noise (k × 0.1) from computed tints so they print
 // as the numbers a researcher would write.
 func roundTint(v float64) float64 { return math.Round(v*1e9) / 1e9 }
+
+// AdjustmentShows reports whether one of the plan's adjustment trials of
+// pattern can put tint on the screen: a tint within the trial's range, on
+// the grid of its key steps from its start, on the grid of its slider
+// (from the range's ends), or one of the ends themselves. The session's
+// image route serves nothing else, so a session cannot have arbitrary
+// tints rendered.
+func (p Plan) AdjustmentShows(pattern string, tint float64) bool {
+	onGrid := func(x, from, step float64) bool {
+		k := (x - from) / step
+		return math.Abs(k-math.Round(k)) < 1e-6
+	}
+	for _, t := range p.Trials {
+		if t.Method != Adjustment || t.Pattern != pattern || t.MinTint == nil || t.MaxTint == nil || t.StartTint == nil || t.Step <= 0 {
+			continue
+		}
+		lo, hi := *t.MinTint, *t.MaxTint
+		if !finite(tint) || tint < lo-tintTolerance || tint > hi+tintTolerance {
+			continue
+		}
+		if math.Abs(tint-lo) <= tintTolerance || math.Abs(tint-hi) <= tintTolerance ||
+			onGrid(tint, *t.StartTint, t.Step) || onGrid(tint, lo, t.Step) || onGrid(tint, hi, t.Step) {
+			return true
+		}
+	}
+	return false
+}

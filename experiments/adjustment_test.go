@@ -38,3 +38,27 @@ func TestAdjustmentStarts(t *testing.T) {
 		}
 	}
 }
+
+// The session image route serves only the tints an adjustment trial can
+// show: within its range, on its key or slider grid.
+func TestAdjustmentShows(t *testing.T) {
+	p := mustPlan(t, withMethod(Adjustment), 7, 0) // range ±30, step 0.5
+	start := *p.Trials[0].StartTint
+	pattern := p.Trials[0].Pattern
+	for _, tint := range []float64{start, start + 0.5, start - 3, -30, 30, 0, 29.5} {
+		if !p.AdjustmentShows(pattern, tint) {
+			t.Errorf("tint %g of pattern %s refused", tint, pattern)
+		}
+	}
+	for _, tint := range []float64{30.5, -31, 0.25, 1.1, math.NaN(), math.Inf(1)} {
+		if p.AdjustmentShows(pattern, tint) {
+			t.Errorf("tint %g shown, but no trial can show it", tint)
+		}
+	}
+	if p.AdjustmentShows("nope", start) {
+		t.Error("a pattern the plan does not have is shown")
+	}
+	if cs := mustPlan(t, withMethod(ConstantStimuli), 7, 0); cs.AdjustmentShows(PatternA, 0) {
+		t.Error("a plan without adjustment trials shows an adjustable tint")
+	}
+}

@@ -422,7 +422,7 @@ func TestTimeoutAndSinceInduction(t *testing.T) {
 	for body, field := range map[string]string{
 		`{"response":"red","tint":1,"input":"voice"}`:             "input",
 		`{"response":"red","tint":1,"since_induction_ms":-1}`:     "since_induction_ms",
-		`{"response":"timeout"}`:                                  "tint",
+		`{"response":"timeout","tint":"x"}`:                       "tint",
 		`{"response":"late","tint":1}`:                            "response",
 		`{"response":"red","tint":1,"since_induction_ms":"soon"}`: "since_induction_ms",
 	} {

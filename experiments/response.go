@@ -14,6 +14,9 @@ type Response struct {
 	Index int `json:"index"`
 	// Tint is the tint that was shown (for adjustment: the final setting).
 	Tint float64 `json:"tint"`
+	// TintFromPlan: the answer did not say which tint was shown (a browser
+	// is never told), so the trial's planned tint is taken (WithPlannedTint).
+	TintFromPlan bool `json:"-"`
 	// Response is "red" or "green" for constant stimuli and staircases, or
 	// Timeout when the trial's response window passed without an answer.
 	Response string `json:"response,omitempty"`
@@ -72,8 +75,8 @@ type responseJSON struct {
 }
 
 // DecodeResponse decodes the body of a trial PUT strictly: fields response
-// ("red", "green", "timeout" or a number), tint (required with a string
-// response), rt_ms, onset_ms, intended_ms, measured_ms, frames,
+// ("red", "green", "timeout" or a number), tint (optional: the plan knows
+// it; see WithPlannedTint), rt_ms, onset_ms, intended_ms, measured_ms, frames,
 // dropped_frames, input ("key", "click" or "touch") and, on post-test
 // trials, since_induction_ms. The
 // caller sets Index from the URL and checks it with ValidateResponse.
@@ -96,9 +99,6 @@ func DecodeResponse(data []byte) (Response, error) {
 		if err := json.Unmarshal(raw, &r.Response); err != nil || (r.Response != Red && r.Response != Green && r.Response != Timeout) {
 			errs.Add("response", "must be %q, %q or %q", Red, Green, Timeout)
 		}
-		if w.Tint == nil {
-			errs.Add("tint", "is required with a red/green response or a timeout")
-		}
 	default:
 		var v float64
 		if err := json.Unmarshal(raw, &v); err != nil {
@@ -111,6 +111,7 @@ func DecodeResponse(data []byte) (Response, error) {
 	if w.Tint != nil {
 		r.Tint = *w.Tint
 	}
+	r.TintFromPlan = w.Tint == nil
 	t := r.TrialResult
 	for _, f := range []struct {
 		name string
@@ -138,6 +139,17 @@ func DecodeResponse(data []byte) (Response, error) {
 		return Response{}, InvalidFields(errs)
 	}
 	return r, nil
+}
+
+// WithPlannedTint is r with the tint trial t showed when r does not say it:
+// the server takes a planned (or staircase) trial's tint from the plan, so
+// that a browser, which is never told the tints, need not send it. A tint
+// that r does say must be that one (ValidateResponse).
+func (r Response) WithPlannedTint(t Trial) Response {
+	if r.TintFromPlan && t.Tint != nil {
+		r.Tint, r.TintFromPlan = *t.Tint, false
+	}
+	return r
 }
 
 // ValidateResponse checks a response against the trial it answers: a
@@ -169,10 +181,12 @@ func ValidateResponse(t Trial, r Response) error {
 			errs.Add("response", "must be %q or %q, not a number, for a %s trial", Red, Green, t.Method)
 		}
 		switch {
+		case r.TintFromPlan:
+			errs.Add("tint", "is required: trial %d has no planned tint", t.Index)
 		case !finite(r.Tint):
 			errs.Add("tint", "must be a number")
 		case t.Tint != nil && math.Abs(r.Tint-*t.Tint) > tintTolerance:
-			errs.Add("tint", "is %g, but the trial showed %g", r.Tint, *t.Tint)
+			errs.Add("tint", wrongTint)
 		case r.Tint < lo-tintTolerance || r.Tint > hi+tintTolerance:
 			errs.Add("tint", "must be between %g and %g", lo, hi)
 		}
@@ -181,7 +195,7 @@ func ValidateResponse(t Trial, r Response) error {
 		case r.Setting == nil || *r.Setting != math.Trunc(*r.Setting) || *r.Setting < 0 || int(*r.Setting) >= t.Patches:
 			errs.Add("response", "must be the chosen patch's position, 0 to %d", t.Patches-1)
 		case t.Tint != nil && math.Abs(r.Tint-*t.Tint) > tintTolerance:
-			errs.Add("tint", "is %g, but the trial showed %g", r.Tint, *t.Tint)
+			errs.Add("tint", wrongTint)
 		}
 	case Adjustment:
 		switch {
@@ -204,3 +218,7 @@ func ValidateResponse(t Trial, r Response) error {
 	}
 	return nil
 }
+
+// wrongTint refuses a tint that is not the one the trial showed, without
+// saying which one it was: a browser must not learn it by guessing.
+const wrongTint = "is not the tint this trial showed: leave it out, the server knows it"

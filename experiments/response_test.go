@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -23,7 +24,7 @@ func TestDecodeResponse(t *testing.T) {
 		{"blue", `{"response":"blue","tint":1}`, Response{}, []string{"response"}},
 		{"bool", `{"response":true}`, Response{}, []string{"response"}},
 		{"object", `{"response":{"x":1}}`, Response{}, []string{"response"}},
-		{"red without tint", `{"response":"red"}`, Response{}, []string{"tint"}},
+		{"red without tint", `{"response":"red"}`, Response{Response: Red, TintFromPlan: true}, nil},
 		{"negative rt", `{"response":"red","tint":1,"rt_ms":-1}`, Response{}, []string{"rt_ms"}},
 		{"negative frames", `{"response":"red","tint":1,"frames":-1,"dropped_frames":-2}`, Response{}, []string{"dropped_frames", "frames"}},
 		{"unknown field", `{"response":"red","tint":1,"p_red":0.4}`, Response{}, []string{"p_red"}},
@@ -44,6 +45,7 @@ func TestDecodeResponse(t *testing.T) {
 				t.Fatal(err)
 			}
 			if got.Response != tt.want.Response || got.Tint != tt.want.Tint || got.TrialResult != tt.want.TrialResult || got.Input != tt.want.Input ||
+				got.TintFromPlan != (tt.want.TintFromPlan || tt.want.Setting != nil) ||
 				(got.Setting == nil) != (tt.want.Setting == nil) || (got.Setting != nil && *got.Setting != *tt.want.Setting) {
 				t.Errorf("got %+v, want %+v", got, tt.want)
 			}
@@ -70,6 +72,8 @@ func TestValidateResponse(t *testing.T) {
 		{"setting on 2AFC", cs, Response{Index: 3, Tint: -4, Response: Red, Setting: new(1.0)}, []string{"response"}},
 		{"staircase ok", sc, Response{Index: 9, Tint: 10, Response: Green}, nil},
 		{"staircase other tint", sc, Response{Index: 9, Tint: 2, Response: Green}, []string{"tint"}},
+		{"no tint: the plan's", cs, Response{Index: 3, Response: Red, TintFromPlan: true}.WithPlannedTint(cs), nil},
+		{"no tint, none planned", slot, Response{Index: 9, Response: Red, TintFromPlan: true}.WithPlannedTint(slot), []string{"tint"}},
 		{"slot in range", slot, Response{Index: 9, Tint: -29, Response: Red}, nil},
 		{"slot out of range", slot, Response{Index: 9, Tint: 31, Response: Red}, []string{"tint"}},
 		{"adjustment ok", adj, Response{Index: 5, Setting: new(-1.5)}, nil},
@@ -89,6 +93,16 @@ func TestValidateResponse(t *testing.T) {
 				t.Errorf("fields %v, want %v (%v)", f, tt.wantErr, err)
 			}
 		})
+	}
+	// A wrong tint is refused without saying the planned one.
+	if err := ValidateResponse(cs, Response{Index: 3, Tint: 4, Response: Green}); strings.Contains(err.Error(), "-4") {
+		t.Errorf("the refusal %q tells the planned tint", err)
+	}
+	if got := (Response{Tint: 9, TintFromPlan: true}).WithPlannedTint(cs); got.Tint != -4 || got.TintFromPlan {
+		t.Errorf("WithPlannedTint gave %+v, want the planned tint -4", got)
+	}
+	if got := (Response{Tint: 9}).WithPlannedTint(cs); got.Tint != 9 {
+		t.Errorf("WithPlannedTint replaced a tint the answer said: %+v", got)
 	}
 	if ErrorCode(ValidateResponse(Trial{Method: "x"}, Response{})) != Invalid {
 		t.Error("unknown method should be Invalid")

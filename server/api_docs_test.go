@@ -163,7 +163,7 @@ func TestEveryAPIRouteIsDocumented(t *testing.T) {
 			continue
 		}
 		path := param.ReplaceAllString(r.Path, "{$1}")
-		path = strings.Replace(path, "/stimuli/{file}", "/stimuli/{key}.png", 1)
+		path = strings.Replace(path, "/stimuli/{file}", "/stimuli/{sealed}.png", 1)
 		if !documented[r.Method+" "+path] {
 			t.Errorf("%s %s is not documented in docs/API.md", r.Method, path)
 		}

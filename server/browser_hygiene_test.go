@@ -219,7 +219,7 @@ func TestBrowserWithdrawMidSession(t *testing.T) {
 	// Another participant's session, with answers and events.
 	other := es.startSession("e2e-withdraw", map[string]any{"params": map[string]string{"PROLIFIC_PID": "stays"}})
 	for i := range 2 {
-		if c := es.put(other, i, answer("red", *other.Plan.Trials[i].Tint)); c != http.StatusCreated {
+		if c := es.put(other, i, answer("red", es.tint(other, i))); c != http.StatusCreated {
 			t.Fatalf("PUT: %d", c)
 		}
 	}

@@ -45,7 +45,7 @@ func TestExportsNeutraliseSpreadsheetFormulas(t *testing.T) {
 	for id := range ids {
 		s := ts.startSession("short", map[string]any{"params": map[string]string{"PROLIFIC_PID": id}})
 		for i := range s.Plan.Trials {
-			ts.put(s, i, answer("red", *s.Plan.Trials[i].Tint))
+			ts.put(s, i, answer("red", ts.tint(s, i)))
 		}
 	}
 	check := func(what string, cells map[string][]string, idColumn string) {

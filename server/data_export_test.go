@@ -54,12 +54,12 @@ func (ts *testServer) takePart(slug, pid, userAgent string, seed uint64, dropped
 	s := decodeJSON[createdSession](ts.t, rec.Body.Bytes())
 	targets, catch := ts.storedPlan(s.SessionID)
 	o := newObserver(seed, s.Condition, 4)
-	for _, tr := range s.Plan.Trials {
+	for _, tr := range ts.planned(s) {
 		var body map[string]any
 		if target, ok := targets[tr.Index]; ok {
 			body = map[string]any{"response": target, "tint": *tr.Tint, "rt_ms": 900, "input": "click"}
 		} else {
-			response := o.answer(tr.Phase, tr.Pattern, *tr.Tint)
+			response := o.answer(string(tr.Phase), tr.Pattern, *tr.Tint)
 			for _, a := range answers {
 				response = a(tr.Index, catch[tr.Index], *tr.Tint)
 			}

@@ -37,7 +37,7 @@ func TestStoredCirclesOrientation(t *testing.T) {
 		t.Fatalf("stored circles read back as %+v (%v)", got.Definition.Pair.A, err)
 	}
 	s := ts.startSession("rings", nil)
-	for i, tr := range s.Plan.Trials {
+	for i, tr := range ts.planned(s) {
 		if c := ts.put(s, i, answer("red", *tr.Tint)); c != http.StatusCreated {
 			t.Fatalf("PUT %d: %d", i, c)
 		}

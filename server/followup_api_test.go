@@ -33,14 +33,14 @@ func TestFollowupAnswersWaitForTheirTime(t *testing.T) {
 	}
 	putFollowup := func() (int, string) {
 		tr := s.Plan.Trials[followup[0]]
-		rec := ts.do(http.MethodPut, fmt.Sprintf("/api/v1/sessions/%s/trials/%d", s.SessionID, tr.Index), answer("red", *tr.Tint), auth(s.Token)...)
+		rec := ts.do(http.MethodPut, fmt.Sprintf("/api/v1/sessions/%s/trials/%d", s.SessionID, tr.Index), browserAnswer("red"), auth(s.Token)...)
 		return rec.Code, rec.Body.String()
 	}
 	if code, body := putFollowup(); code != http.StatusConflict || !strings.Contains(body, "after the session is completed") {
 		t.Fatalf("a follow-up answer before completing: %d %s", code, body)
 	}
 	for _, i := range rest {
-		if got := ts.put(s, i, answer("green", *s.Plan.Trials[i].Tint)); got != http.StatusCreated {
+		if got := ts.put(s, i, browserAnswer("green")); got != http.StatusCreated {
 			t.Fatalf("PUT %d: %d", i, got)
 		}
 	}

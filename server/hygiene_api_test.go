@@ -30,7 +30,7 @@ func TestWithdrawalRemovesEveryRowOfTheSession(t *testing.T) {
 	staying := ts.startSession("short", nil)
 	for _, s := range []createdSession{leaving, staying} {
 		for i := range 3 {
-			ts.put(s, i, answer("red", *s.Plan.Trials[i].Tint))
+			ts.put(s, i, answer("red", ts.tint(s, i)))
 		}
 		wantStatus(t, ts.do(http.MethodPost, "/api/v1/sessions/"+s.SessionID+"/events", `{"events": [{"seq": 0, "kind": "phase_start", "t_ms": 1}]}`, auth(s.Token)...), http.StatusOK)
 	}
@@ -54,7 +54,7 @@ func TestWithdrawalRemovesEveryRowOfTheSession(t *testing.T) {
 		t.Fatalf("withdrawn session keeps ref %q params %s status %s", ref, params, status)
 	}
 	// Later writes are refused (gone); withdrawing again is harmless.
-	if got := ts.put(leaving, 5, answer("red", *leaving.Plan.Trials[5].Tint)); got != http.StatusGone {
+	if got := ts.put(leaving, 5, browserAnswer("red")); got != http.StatusGone {
 		t.Fatalf("PUT after withdrawal: %d", got)
 	}
 	wantStatus(t, ts.do(http.MethodPost, "/api/v1/sessions/"+leaving.SessionID+"/complete", nil, auth(leaving.Token)...), http.StatusGone)
@@ -75,7 +75,7 @@ func TestDeletionByParticipantUnderConcurrentWrites(t *testing.T) {
 	}
 	other := ts.startSession("short", map[string]any{"params": map[string]string{"PROLIFIC_PID": "p-keep"}})
 	for i := range 4 {
-		ts.put(other, i, answer("green", *other.Plan.Trials[i].Tint))
+		ts.put(other, i, answer("green", ts.tint(other, i)))
 	}
 	var wg sync.WaitGroup
 	var serverErrors atomic.Int32
@@ -84,7 +84,7 @@ func TestDeletionByParticipantUnderConcurrentWrites(t *testing.T) {
 		wg.Go(func() {
 			<-start
 			for i := range s.Plan.Trials {
-				code := ts.put(s, i, answer("red", *s.Plan.Trials[i].Tint))
+				code := ts.put(s, i, browserAnswer("red"))
 				if code >= 500 {
 					serverErrors.Add(1)
 				}
@@ -139,6 +139,7 @@ func TestPreviewSessionsAreLeftOutOfData(t *testing.T) {
 	state := ts.do(http.MethodGet, "/api/v1/sessions/"+preview.SessionID, nil, auth(preview.Token)...)
 	wantStatus(t, state, http.StatusOK)
 	full := decodeJSON[createdSession](t, state.Body.Bytes())
+	// A preview's plan keeps the tints (its skip-ahead simulates answers).
 	for i, tr := range full.Plan.Trials {
 		if got := ts.put(preview, i, answer("red", *tr.Tint)); got != http.StatusCreated {
 			t.Fatalf("preview PUT: %d", got)
@@ -198,7 +199,7 @@ func TestDeletedAndWithdrawnSessionsOnEveryParticipantRoute(t *testing.T) {
 	deleted := ts.startSession("short", nil)
 	withdrawn := ts.startSession("short", nil)
 	for _, s := range []createdSession{deleted, withdrawn} {
-		if code := ts.put(s, 0, answer("red", *s.Plan.Trials[0].Tint)); code != http.StatusCreated {
+		if code := ts.put(s, 0, answer("red", ts.tint(s, 0))); code != http.StatusCreated {
 			t.Fatalf("PUT: %d", code)
 		}
 		// Every route has seen the session: its plan is in this replica's cache.
@@ -208,7 +209,7 @@ func TestDeletedAndWithdrawnSessionsOnEveryParticipantRoute(t *testing.T) {
 	wantStatus(t, ts.do(http.MethodPost, "/api/v1/sessions/"+withdrawn.SessionID+"/withdraw", nil, auth(withdrawn.Token)...), http.StatusOK)
 
 	bodies := map[string]func(s createdSession) any{
-		"/trials/:index": func(s createdSession) any { return answer("red", *s.Plan.Trials[1].Tint) },
+		"/trials/:index": func(createdSession) any { return browserAnswer("red") },
 		"/events":        func(createdSession) any { return `{"events": [{"seq": 5, "kind": "phase_start", "t_ms": 1}]}` },
 	}
 	// What a withdrawn session still answers, so its participant sees the

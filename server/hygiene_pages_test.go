@@ -123,7 +123,7 @@ func TestDeleteParticipantDataFromTheDashboard(t *testing.T) {
 	}
 	start := func(pid string) createdSession {
 		s := ts.startSession("del", map[string]any{"params": map[string]string{"PROLIFIC_PID": pid}})
-		if c := ts.put(s, 0, answer("red", *s.Plan.Trials[0].Tint)); c != http.StatusCreated {
+		if c := ts.put(s, 0, answer("red", ts.tint(s, 0))); c != http.StatusCreated {
 			t.Fatalf("PUT: %d", c)
 		}
 		return s
@@ -216,7 +216,7 @@ func TestScreeningAndEndedFragments(t *testing.T) {
 		t.Fatalf("%d screening trials", len(data.Trials))
 	}
 	for _, tr := range data.Trials {
-		if tr.Patches != 4 || tr.Target < 0 || tr.Target >= 4 || tr.URL == "" || tr.NeutralURL == "" || tr.URL == tr.NeutralURL {
+		if tr.Patches != 4 || tr.Target != nil || tr.Tint != nil || len(tr.PatchURLs) != 4 {
 			t.Fatalf("screening trial %+v", tr)
 		}
 	}
@@ -224,7 +224,7 @@ func TestScreeningAndEndedFragments(t *testing.T) {
 	// Not ended: 409. Failed colour check: the kind explanation.
 	wantStatus(t, frag(s, "ended"), http.StatusConflict)
 	for _, tr := range data.Trials {
-		body := map[string]any{"response": (tr.Target + 1) % tr.Patches, "tint": tr.Tint, "rt_ms": 900}
+		body := map[string]any{"response": (ts.target(s, tr) + 1) % tr.Patches, "rt_ms": 900}
 		if c := ts.put(s, tr.Index, body); c != http.StatusCreated {
 			t.Fatalf("PUT %d: %d", tr.Index, c)
 		}

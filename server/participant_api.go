@@ -73,7 +73,7 @@ func (s *Server) createSession(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	plan, err := viewPlan(sess.Definition, sess.Plan)
+	plan, err := s.viewPlan(ctx, sess)
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func (s *Server) getSession(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	plan, err := viewPlan(st.Definition, st.Plan)
+	plan, err := s.viewPlan(c.Request().Context(), st.Session)
 	if err != nil {
 		return err
 	}
@@ -159,7 +159,11 @@ func (s *Server) nextTrial(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tv, err := viewTrial(sess.Definition, sess.Plan.SizePx, trial, nil)
+	view, err := s.planViewer(ctx, sess)
+	if err != nil {
+		return err
+	}
+	tv, err := view.trial(trial)
 	if err != nil {
 		return err
 	}

@@ -114,7 +114,8 @@ func TestCreateSessionReturnsAConcretePlan(t *testing.T) {
 		t.Fatalf("%d trials, want 2 tints × 2 patterns × 2 phases = 8", got)
 	}
 	for i, tr := range s.Plan.Trials {
-		if tr.Index != i || tr.Tint == nil || !strings.HasPrefix(tr.StimulusURL, "/stimuli/") || !tr.Required {
+		// A sealed image URL, and no tint: the browser learns nothing but pixels.
+		if tr.Index != i || tr.Tint != nil || !strings.HasPrefix(tr.StimulusURL, "/stimuli/") || !tr.Required {
 			t.Fatalf("trial %d: %+v", i, tr)
 		}
 	}
@@ -192,18 +193,30 @@ func TestPutTrialStatuses(t *testing.T) {
 	ts.addStudy(shortDefinition("short"), storage.StatusOpen)
 	s := ts.startSession("short", nil)
 	other := ts.startSession("short", nil)
-	first := s.Plan.Trials[0]
-	good := answer("red", *first.Tint)
+	tint := ts.tint(s, 0)
+	good := browserAnswer("red")
 	path := fmt.Sprintf("/api/v1/sessions/%s/trials/0", s.SessionID)
 
+	// A tint that is not the trial's is refused, without saying the
+	// trial's (the browser is not told it).
+	rec := ts.do(http.MethodPut, path, answer("red", tint+1), auth(s.Token)...)
+	wantStatus(t, rec, http.StatusUnprocessableEntity)
+	if e := decodeError(t, rec); len(e.Fields) != 1 || e.Fields[0].Field != "tint" || strings.Contains(rec.Body.String(), fmt.Sprint(tint)) {
+		t.Fatalf("a wrong tint: %s", rec.Body.String())
+	}
 	if got := ts.put(s, 0, good); got != http.StatusCreated {
 		t.Fatalf("first PUT: %d", got)
 	}
-	// The same answer again, spelled differently: stored once, 200.
+	// The same answer again, spelled differently and with the tint the
+	// server took from the plan: stored once, 200.
 	respelled := fmt.Sprintf(`{ "dropped_frames":0, "frames":60, "measured_ms":1000.2, "intended_ms":1000,
-		"onset_ms":1000, "rt_ms":512.5, "tint":%g, "response":"red" }`, *first.Tint)
+		"onset_ms":1000, "rt_ms":512.5, "tint":%g, "response":"red" }`, tint)
 	if got := ts.put(s, 0, respelled); got != http.StatusOK {
 		t.Fatalf("repeated PUT: %d", got)
+	}
+	var stored float64
+	if err := ts.sql.QueryRow(context.Background(), `SELECT tint FROM trials WHERE session_id = $1 AND trial_index = 0`, s.SessionID).Scan(&stored); err != nil || stored != tint {
+		t.Fatalf("stored tint %g (%v), want the planned %g", stored, err, tint)
 	}
 	for _, tc := range []struct {
 		name   string
@@ -213,7 +226,7 @@ func TestPutTrialStatuses(t *testing.T) {
 		status int
 		field  string
 	}{
-		{"different answer for a stored index", path, answer("green", *first.Tint), auth(s.Token), http.StatusConflict, ""},
+		{"different answer for a stored index", path, browserAnswer("green"), auth(s.Token), http.StatusConflict, ""},
 		{"index outside the plan", fmt.Sprintf("/api/v1/sessions/%s/trials/%d", s.SessionID, len(s.Plan.Trials)), good, auth(s.Token), http.StatusUnprocessableEntity, "index"},
 		{"negative index", fmt.Sprintf("/api/v1/sessions/%s/trials/-1", s.SessionID), good, auth(s.Token), http.StatusUnprocessableEntity, "index"},
 		{"missing token", path, good, nil, http.StatusUnauthorized, ""},
@@ -252,7 +265,7 @@ func TestConcurrentPutsOfOneIndexStoreOneRow(t *testing.T) {
 	ts := newTestServer(t)
 	ts.addStudy(shortDefinition("short"), storage.StatusOpen)
 	s := ts.startSession("short", nil)
-	body := answer("green", *s.Plan.Trials[3].Tint)
+	body := answer("green", ts.tint(s, 3))
 	codes := make([]int, 20)
 	var wg sync.WaitGroup
 	for i := range codes {
@@ -287,7 +300,7 @@ func TestCompleteOnlyWhenEveryRequiredTrialIsStored(t *testing.T) {
 		_ = json.Unmarshal(rec.Body.Bytes(), &body)
 		return rec.Code, body
 	}
-	for i, tr := range s.Plan.Trials[:5] {
+	for i, tr := range ts.planned(s)[:5] {
 		if got := ts.put(s, i, answer("red", *tr.Tint)); got != http.StatusCreated {
 			t.Fatalf("PUT %d: %d", i, got)
 		}
@@ -300,7 +313,7 @@ func TestCompleteOnlyWhenEveryRequiredTrialIsStored(t *testing.T) {
 	if len(missing) != 3 || missing[0].(float64) != 5 || missing[2].(float64) != 7 {
 		t.Fatalf("missing %v, want [5 6 7]", missing)
 	}
-	for i, tr := range s.Plan.Trials[5:] {
+	for i, tr := range ts.planned(s)[5:] {
 		ts.put(s, i+5, answer("green", *tr.Tint))
 	}
 	code, body = complete()
@@ -322,7 +335,7 @@ func TestCompleteOnlyWhenEveryRequiredTrialIsStored(t *testing.T) {
 		t.Fatalf("state after completion: status %q stored %v token %q", st.Status, st.Stored, st.Token)
 	}
 	// A late retry of a stored trial is still acknowledged.
-	if got := ts.put(s, 0, answer("red", *s.Plan.Trials[0].Tint)); got != http.StatusOK {
+	if got := ts.put(s, 0, answer("red", ts.tint(s, 0))); got != http.StatusOK {
 		t.Fatalf("retry after completion: %d", got)
 	}
 }
@@ -331,8 +344,8 @@ func TestGetSessionForResume(t *testing.T) {
 	ts := newTestServer(t)
 	ts.addStudy(shortDefinition("short"), storage.StatusOpen)
 	s := ts.startSession("short", nil)
-	ts.put(s, 0, answer("red", *s.Plan.Trials[0].Tint))
-	ts.put(s, 2, answer("red", *s.Plan.Trials[2].Tint))
+	ts.put(s, 0, answer("red", ts.tint(s, 0)))
+	ts.put(s, 2, answer("red", ts.tint(s, 2)))
 	rec := ts.do(http.MethodGet, "/api/v1/sessions/"+s.SessionID, nil, auth(s.Token)...)
 	wantStatus(t, rec, http.StatusOK)
 	var st createdSession
@@ -429,23 +442,29 @@ func TestStaircaseSessionThroughTheAPI(t *testing.T) {
 			var next struct {
 				Done  bool `json:"done"`
 				Trial struct {
-					Index       int     `json:"index"`
-					Tint        float64 `json:"tint"`
-					StimulusURL string  `json:"stimulus_url"`
+					Index       int      `json:"index"`
+					Tint        *float64 `json:"tint"`
+					StimulusURL string   `json:"stimulus_url"`
 				} `json:"trial"`
 			}
 			_ = json.Unmarshal(rec.Body.Bytes(), &next)
 			if next.Done {
 				break
 			}
-			if next.Trial.StimulusURL == "" || step > 200 {
-				t.Fatalf("next: %s", rec.Body.String())
+			if next.Trial.StimulusURL == "" || next.Trial.Tint != nil || step > 200 {
+				t.Fatalf("next (a sealed URL, no tint): %s", rec.Body.String())
+			}
+			// The observer sees the tint (the test asks the server's plan);
+			// the browser is not told it, and does not send it.
+			planned, _, err := ts.db.NextStaircaseTrial(context.Background(), s.SessionID, s.Token, block)
+			if err != nil || planned.Index != next.Trial.Index {
+				t.Fatalf("the server's next trial %+v (%v), the browser's %d", planned, err, next.Trial.Index)
 			}
 			resp := "green"
-			if next.Trial.Tint > pse { // a noiseless observer
+			if *planned.Tint > pse { // a noiseless observer
 				resp = "red"
 			}
-			if got := ts.put(s, next.Trial.Index, answer(resp, next.Trial.Tint)); got != http.StatusCreated {
+			if got := ts.put(s, next.Trial.Index, browserAnswer(resp)); got != http.StatusCreated {
 				t.Fatalf("PUT staircase trial %d: %d", next.Trial.Index, got)
 			}
 			stored++
@@ -463,24 +482,4 @@ func TestStaircaseSessionThroughTheAPI(t *testing.T) {
 	if stored == 0 {
 		t.Fatal("no staircase trials")
 	}
-}
-
-func TestAdjustmentAnswersAreSettings(t *testing.T) {
-	ts := newTestServer(t)
-	d := shortDefinition("adjust")
-	d.Test = experiments.Test{Method: experiments.Adjustment, DurationMS: 500, ExtraPatterns: []experiments.ExtraPattern{}}
-	d = d.WithDefaults()
-	ts.addStudy(d, storage.StatusOpen)
-	s := ts.startSession("adjust", nil)
-	body := map[string]any{"response": -1.5, "rt_ms": 3000}
-	if got := ts.put(s, 0, body); got != http.StatusCreated {
-		t.Fatalf("adjustment PUT: %d", got)
-	}
-	var setting float64
-	_ = ts.sql.QueryRow(context.Background(), `SELECT setting FROM trials WHERE session_id = $1`, s.SessionID).Scan(&setting)
-	if setting != -1.5 {
-		t.Fatalf("stored setting %g", setting)
-	}
-	rec := ts.do(http.MethodPut, fmt.Sprintf("/api/v1/sessions/%s/trials/1", s.SessionID), map[string]any{"response": "red", "tint": 0}, auth(s.Token)...)
-	wantStatus(t, rec, http.StatusUnprocessableEntity)
 }

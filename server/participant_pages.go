@@ -145,7 +145,7 @@ func (s *Server) stepFragment(c echo.Context) error {
 	if err != nil || n < 0 || n >= len(sess.Plan.Steps) {
 		return echo.NewHTTPError(http.StatusNotFound, "no such step")
 	}
-	plan, err := viewPlan(sess.Definition, sess.Plan)
+	plan, err := s.viewPlan(c.Request().Context(), sess)
 	if err != nil {
 		return err
 	}

@@ -160,7 +160,7 @@ func TestStepFragments(t *testing.T) {
 				t.Fatalf("test step data %+v", data)
 			}
 			for _, tr := range data.Trials {
-				if tr.Tint == nil || !strings.HasPrefix(tr.StimulusURL, "/stimuli/") || s.Plan.Trials[tr.Index].Phase != st.Phase {
+				if tr.Tint != nil || !strings.HasPrefix(tr.StimulusURL, "/stimuli/") || s.Plan.Trials[tr.Index].Phase != st.Phase {
 					t.Fatalf("trial %+v", tr)
 				}
 			}
@@ -209,7 +209,7 @@ func TestFinishedFragment(t *testing.T) {
 	s := ts.startSession("fin", map[string]any{"params": map[string]string{"PROLIFIC_PID": "p"}})
 	path := "/s/fin/sessions/" + s.SessionID + "/finished"
 	wantStatus(t, ts.do(http.MethodGet, path, nil, auth(s.Token)...), http.StatusConflict)
-	for _, tr := range s.Plan.Trials {
+	for _, tr := range ts.planned(s) {
 		if c := ts.put(s, tr.Index, answer("red", *tr.Tint)); c != http.StatusCreated {
 			t.Fatalf("PUT %d: %d", tr.Index, c)
 		}

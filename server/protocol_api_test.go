@@ -22,7 +22,7 @@ func TestProtocolAnswersThroughTheAPI(t *testing.T) {
 	ts.addStudy(shortDefinition("unpaced"), storage.StatusOpen)
 	s := ts.startSession("paced", nil)
 	catch, post, baseline := -1, -1, -1
-	for _, tr := range s.Plan.Trials {
+	for _, tr := range ts.planned(s) { // catch trials are not marked for the browser
 		switch {
 		case tr.Catch:
 			catch = tr.Index
@@ -35,17 +35,17 @@ func TestProtocolAnswersThroughTheAPI(t *testing.T) {
 	if catch < 0 || post < 0 || baseline < 0 {
 		t.Fatalf("plan lacks a catch (%d), post (%d) or baseline (%d) trial", catch, post, baseline)
 	}
-	timeout := answer("timeout", *s.Plan.Trials[baseline].Tint)
+	timeout := answer("timeout", ts.tint(s, baseline))
 	timeout["input"] = "key"
 	if got := ts.put(s, baseline, timeout); got != http.StatusCreated {
 		t.Errorf("timeout PUT: %d", got)
 	}
-	late := answer("red", *s.Plan.Trials[post].Tint)
+	late := answer("red", ts.tint(s, post))
 	late["since_induction_ms"], late["input"] = 4321.5, "touch"
 	if got := ts.put(s, post, late); got != http.StatusCreated {
 		t.Errorf("post PUT with since_induction_ms: %d", got)
 	}
-	if got := ts.put(s, catch, answer("red", *s.Plan.Trials[catch].Tint)); got != http.StatusCreated {
+	if got := ts.put(s, catch, answer("red", ts.tint(s, catch))); got != http.StatusCreated {
 		t.Errorf("catch PUT: %d", got)
 	}
 	var isCatch bool
@@ -67,10 +67,10 @@ func TestProtocolAnswersThroughTheAPI(t *testing.T) {
 		body  map[string]any
 		field string
 	}{
-		"timeout without a response window": {u, 0, answer("timeout", *u.Plan.Trials[0].Tint), "response"},
+		"timeout without a response window": {u, 0, answer("timeout", ts.tint(u, 0)), "response"},
 		"since_induction_ms before induction": {s, baseline + 1, map[string]any{"response": "red",
-			"tint": *s.Plan.Trials[baseline+1].Tint, "since_induction_ms": 10}, "since_induction_ms"},
-		"unknown input": {s, baseline + 1, map[string]any{"response": "red", "tint": *s.Plan.Trials[baseline+1].Tint, "input": "voice"}, "input"},
+			"tint": ts.tint(s, baseline+1), "since_induction_ms": 10}, "since_induction_ms"},
+		"unknown input": {s, baseline + 1, map[string]any{"response": "red", "tint": ts.tint(s, baseline+1), "input": "voice"}, "input"},
 	} {
 		rec := ts.do(http.MethodPut, "/api/v1/sessions/"+tc.s.SessionID+fmt.Sprintf("/trials/%d", tc.index), tc.body, auth(tc.s.Token)...)
 		wantStatus(t, rec, http.StatusUnprocessableEntity)
@@ -133,9 +133,13 @@ func TestProtocolFragments(t *testing.T) {
 				t.Fatalf("%s/%s fragment says %q:\n%s", st.Kind, st.Phase, w, frag)
 			}
 		}
+		// Catch trials are the server's to know: the browser's data marks none.
 		catch := 0
-		for _, tr := range data.Trials {
+		for k, tr := range data.Trials {
 			if tr.Catch {
+				t.Fatalf("%s/%s: the browser is told trial %d is a catch trial", st.Kind, st.Phase, data.FirstTrial+k)
+			}
+			if ts.plannedTrial(s, data.FirstTrial+k).Catch {
 				catch++
 			}
 		}

@@ -18,8 +18,15 @@ func getPNG(s *Server, url, client string) *httptest.ResponseRecorder {
 	return rec
 }
 
-func stimulusURL(tint float64) string {
-	return StimulusURL(stimuli.Stimulus{Pattern: stimuli.Pattern{Kind: stimuli.Radial}, Tint: tint}.WithDefaults(), 256)
+// radialURL is the sealed URL of a radial stimulus at tint, from a
+// server without a database (its seal key set directly).
+func radialURL(s *Server, tint float64) string {
+	s.UseSealSecret([]byte("render limit tests"))
+	u, err := s.StimulusURL(context.Background(), stimuli.Stimulus{Pattern: stimuli.Pattern{Kind: stimuli.Radial}, Tint: tint}.WithDefaults(), 256)
+	if err != nil {
+		panic(err)
+	}
+	return u
 }
 
 // TestRendersAreBounded: with every render slot taken for longer than a
@@ -28,14 +35,14 @@ func stimulusURL(tint float64) string {
 // server to gigabytes); a cached one is still served.
 func TestRendersAreBounded(t *testing.T) {
 	s := New(Config{Limits: Limits{RenderSlots: 1, RenderWait: time.Millisecond}})
-	cached := stimulusURL(2)
+	cached := radialURL(s, 2)
 	if rec := getPNG(s, cached, "192.0.2.1"); rec.Code != http.StatusOK {
 		t.Fatalf("first render: %d", rec.Code)
 	}
 	if err := s.renders.Acquire(context.Background(), 1); err != nil {
 		t.Fatal(err)
 	}
-	rec := getPNG(s, stimulusURL(3), "192.0.2.1")
+	rec := getPNG(s, radialURL(s, 3), "192.0.2.1")
 	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
 		t.Fatalf("with every slot taken: %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
 	}
@@ -43,7 +50,7 @@ func TestRendersAreBounded(t *testing.T) {
 		t.Fatalf("a cached stimulus with every slot taken: %d", rec.Code)
 	}
 	s.renders.Release(1)
-	if rec := getPNG(s, stimulusURL(3), "192.0.2.1"); rec.Code != http.StatusOK {
+	if rec := getPNG(s, radialURL(s, 3), "192.0.2.1"); rec.Code != http.StatusOK {
 		t.Fatalf("with a slot free again: %d", rec.Code)
 	}
 }
@@ -54,18 +61,18 @@ func TestRendersAreBounded(t *testing.T) {
 func TestRendersPerClientAreLimited(t *testing.T) {
 	s := New(Config{Limits: Limits{RendersPerClient: 3}})
 	for i := range 3 {
-		if rec := getPNG(s, stimulusURL(float64(i)), "192.0.2.1"); rec.Code != http.StatusOK {
+		if rec := getPNG(s, radialURL(s, float64(i)), "192.0.2.1"); rec.Code != http.StatusOK {
 			t.Fatalf("render %d: %d", i, rec.Code)
 		}
 	}
-	rec := getPNG(s, stimulusURL(9), "192.0.2.1")
+	rec := getPNG(s, radialURL(s, 9), "192.0.2.1")
 	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" {
 		t.Fatalf("a fourth new image in a minute: %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
 	}
-	if rec := getPNG(s, stimulusURL(0), "192.0.2.1"); rec.Code != http.StatusOK {
+	if rec := getPNG(s, radialURL(s, 0), "192.0.2.1"); rec.Code != http.StatusOK {
 		t.Fatalf("a cached image: %d", rec.Code)
 	}
-	if rec := getPNG(s, stimulusURL(9), "198.51.100.7"); rec.Code != http.StatusOK {
+	if rec := getPNG(s, radialURL(s, 9), "198.51.100.7"); rec.Code != http.StatusOK {
 		t.Fatalf("another client: %d", rec.Code)
 	}
 }

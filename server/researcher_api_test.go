@@ -271,12 +271,12 @@ func TestExportCSV(t *testing.T) {
 	wantStatus(t, ts.do(http.MethodPost, "/api/v1/experiments", shortDefinition("short"), auth(token)...), http.StatusCreated)
 	wantStatus(t, ts.do(http.MethodPatch, "/api/v1/experiments/short", `{"status": "open"}`, auth(token)...), http.StatusOK)
 	done := ts.startSession("short", map[string]any{"params": map[string]string{"PROLIFIC_PID": "p-1, \"quoted\""}, "screen": map[string]any{"refresh_hz": 59.94}})
-	for i, tr := range done.Plan.Trials {
+	for i, tr := range ts.planned(done) {
 		ts.put(done, i, answer("red", *tr.Tint))
 	}
 	wantStatus(t, ts.do(http.MethodPost, "/api/v1/sessions/"+done.SessionID+"/complete", nil, auth(done.Token)...), http.StatusOK)
 	partial := ts.startSession("short", nil)
-	ts.put(partial, 0, answer("green", *partial.Plan.Trials[0].Tint))
+	ts.put(partial, 0, answer("green", ts.tint(partial, 0)))
 
 	read := func(query string) [][]string {
 		rec := ts.do(http.MethodGet, "/api/v1/experiments/short/export.csv"+query, nil, auth(token)...)

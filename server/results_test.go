@@ -80,8 +80,8 @@ func TestResultsThroughTheAPI(t *testing.T) {
 		s := ts.startSession("sim", map[string]any{"params": map[string]string{"pid": "sim-" + string(rune('a'+i))}})
 		o := newObserver(uint64(i+1), s.Condition, effect)
 		truth[s.SessionID] = o
-		for _, tr := range s.Plan.Trials {
-			if got := ts.put(s, tr.Index, answer(o.answer(tr.Phase, tr.Pattern, *tr.Tint), *tr.Tint)); got != http.StatusCreated {
+		for _, tr := range ts.planned(s) {
+			if got := ts.put(s, tr.Index, answer(o.answer(string(tr.Phase), tr.Pattern, *tr.Tint), *tr.Tint)); got != http.StatusCreated {
 				t.Fatalf("PUT: %d", got)
 			}
 		}

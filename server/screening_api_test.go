@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -18,14 +19,50 @@ func screenedDefinition(slug string) experiments.Definition {
 	return d.WithDefaults()
 }
 
+// screeningTrial is a screening trial as the browser gets it: no target
+// and no tint, one URL per patch.
 type screeningTrial struct {
-	Index      int     `json:"index"`
-	Method     string  `json:"method"`
-	Tint       float64 `json:"tint"`
-	Patches    int     `json:"patches"`
-	Target     int     `json:"target"`
-	NeutralURL string  `json:"neutral_url"`
-	URL        string  `json:"stimulus_url"`
+	Index     int      `json:"index"`
+	Method    string   `json:"method"`
+	Tint      *float64 `json:"tint"`
+	Patches   int      `json:"patches"`
+	Target    *int     `json:"target"`
+	PatchURLs []string `json:"patch_urls"`
+}
+
+// target is where the server put a screening trial's tinted patch.
+func (ts *testServer) target(s createdSession, tr screeningTrial) int {
+	ts.t.Helper()
+	planned := ts.plannedTrial(s, tr.Index)
+	if planned.Target == nil {
+		ts.t.Fatalf("trial %d has no target", tr.Index)
+	}
+	return *planned.Target
+}
+
+// pickByPixels finds the tinted patch as a participant does, by looking:
+// the one image unlike the others.
+func (ts *testServer) pickByPixels(tr screeningTrial) int {
+	ts.t.Helper()
+	images := make([][]byte, len(tr.PatchURLs))
+	for i, u := range tr.PatchURLs {
+		rec := ts.do(http.MethodGet, u, nil)
+		wantStatus(ts.t, rec, http.StatusOK)
+		images[i] = rec.Body.Bytes()
+	}
+	for i, img := range images {
+		unlike := 0
+		for j, other := range images {
+			if j != i && !bytes.Equal(img, other) {
+				unlike++
+			}
+		}
+		if unlike == len(images)-1 {
+			return i
+		}
+	}
+	ts.t.Fatalf("screening trial %d: no patch stands out", tr.Index)
+	return -1
 }
 
 func screeningTrials(t *testing.T, ts *testServer, s createdSession) []screeningTrial {
@@ -60,18 +97,35 @@ func TestScreeningPassLetsTheTestsRun(t *testing.T) {
 	ts.addStudy(screenedDefinition("screened"), "open")
 	s := ts.startSession("screened", map[string]any{"screen": map[string]any{"viewport": map[string]int{"width": 1280, "height": 800}}})
 	trials := screeningTrials(t, ts, s)
-	if len(trials) != 6 || trials[0].Index != 0 || trials[0].NeutralURL == "" || trials[0].URL == trials[0].NeutralURL {
+	if len(trials) != 6 || trials[0].Index != 0 {
 		t.Fatalf("screening trials %+v", trials)
+	}
+	// The browser is told neither the target nor the tint, and every
+	// patch has a URL of its own: which one is tinted shows in the pixels only.
+	seen := map[string]bool{}
+	for _, tr := range trials {
+		if tr.Target != nil || tr.Tint != nil || len(tr.PatchURLs) != tr.Patches || tr.Patches != 4 {
+			t.Fatalf("screening trial %+v", tr)
+		}
+		for _, u := range tr.PatchURLs {
+			if seen[u] {
+				t.Fatalf("patch URL %s given twice", u)
+			}
+			seen[u] = true
+		}
 	}
 	if code, out := ts.screen(s); code != http.StatusConflict || len(out["details"].(map[string]any)["missing"].([]any)) != 6 {
 		t.Fatalf("verdict before any answer: %d %v", code, out)
 	}
 	for i, tr := range trials {
-		choice := tr.Target
-		if i == 0 {
-			choice = (tr.Target + 1) % tr.Patches // one mistake is allowed
+		choice := ts.pickByPixels(tr)
+		if choice != ts.target(s, tr) {
+			t.Fatalf("trial %d: the patch that looks tinted is %d, the server's target %d", tr.Index, choice, ts.target(s, tr))
 		}
-		if got := ts.put(s, tr.Index, map[string]any{"response": choice, "tint": tr.Tint, "rt_ms": 900}); got != http.StatusCreated {
+		if i == 0 {
+			choice = (choice + 1) % tr.Patches // one mistake is allowed
+		}
+		if got := ts.put(s, tr.Index, map[string]any{"response": choice, "rt_ms": 900}); got != http.StatusCreated {
 			t.Fatalf("screening answer: %d", got)
 		}
 	}
@@ -80,7 +134,7 @@ func TestScreeningPassLetsTheTestsRun(t *testing.T) {
 		t.Fatalf("verdict: %d %v", code, out)
 	}
 	for _, tr := range s.Plan.Trials[len(trials):] {
-		if got := ts.put(s, tr.Index, answer("red", *tr.Tint)); got != http.StatusCreated {
+		if got := ts.put(s, tr.Index, browserAnswer("red")); got != http.StatusCreated {
 			t.Fatalf("test answer after passing: %d", got)
 		}
 	}
@@ -95,7 +149,7 @@ func TestScreeningFailStopsTheSessionPolitely(t *testing.T) {
 	s := ts.startSession("screened", nil)
 	trials := screeningTrials(t, ts, s)
 	for _, tr := range trials {
-		ts.put(s, tr.Index, map[string]any{"response": (tr.Target + 1) % tr.Patches, "tint": tr.Tint})
+		ts.put(s, tr.Index, map[string]any{"response": (ts.target(s, tr) + 1) % tr.Patches})
 	}
 	code, out := ts.screen(s)
 	if code != http.StatusOK || out["passed"] != false || out["reason"] != "color_vision" {
@@ -103,7 +157,7 @@ func TestScreeningFailStopsTheSessionPolitely(t *testing.T) {
 	}
 	// No test data is collected from a screened-out participant.
 	test := s.Plan.Trials[len(trials)]
-	if got := ts.put(s, test.Index, answer("red", *test.Tint)); got != http.StatusConflict {
+	if got := ts.put(s, test.Index, browserAnswer("red")); got != http.StatusConflict {
 		t.Fatalf("test answer after failing the screening: %d", got)
 	}
 	rec := ts.do(http.MethodGet, "/api/v1/sessions/"+s.SessionID, nil, auth(s.Token)...)
@@ -137,7 +191,7 @@ func TestSmallScreensAreScreenedOutAtTheStart(t *testing.T) {
 	if reason := decodeJSON[map[string]any](t, rec.Body.Bytes())["status_reason"]; reason != "viewport_too_small" {
 		t.Fatalf("reason %v", reason)
 	}
-	if got := ts.put(s, 0, map[string]any{"response": 0, "tint": s.Plan.Trials[0].Tint}); got != http.StatusConflict {
+	if got := ts.put(s, 0, map[string]any{"response": 0}); got != http.StatusConflict {
 		t.Fatalf("answer after screening out: %d", got)
 	}
 	// Counterbalancing ignores screened-out sessions.
@@ -182,11 +236,11 @@ func TestScreeningIsDecidedByTheServer(t *testing.T) {
 	answerScreening := func(s createdSession, right bool) int {
 		trials := screeningTrials(t, ts, s)
 		for _, tr := range trials {
-			choice := tr.Target
+			choice := ts.target(s, tr)
 			if !right {
-				choice = (tr.Target + 1) % tr.Patches
+				choice = (choice + 1) % tr.Patches
 			}
-			if got := ts.put(s, tr.Index, map[string]any{"response": choice, "tint": tr.Tint, "rt_ms": 900}); got != http.StatusCreated {
+			if got := ts.put(s, tr.Index, map[string]any{"response": choice, "rt_ms": 900}); got != http.StatusCreated {
 				t.Fatalf("screening answer: %d", got)
 			}
 		}
@@ -199,7 +253,7 @@ func TestScreeningIsDecidedByTheServer(t *testing.T) {
 	wrong := ts.startSession("screened", nil)
 	n := answerScreening(wrong, false)
 	for _, tr := range wrong.Plan.Trials[n:] {
-		if got := ts.put(wrong, tr.Index, answer("red", *tr.Tint)); got != http.StatusConflict {
+		if got := ts.put(wrong, tr.Index, browserAnswer("red")); got != http.StatusConflict {
 			t.Fatalf("a test answer after failing answers: %d", got)
 		}
 	}
@@ -214,7 +268,7 @@ func TestScreeningIsDecidedByTheServer(t *testing.T) {
 	// The screening skipped.
 	skipped := ts.startSession("screened", nil)
 	test := skipped.Plan.Trials[n]
-	if got := ts.put(skipped, test.Index, answer("red", *test.Tint)); got != http.StatusConflict {
+	if got := ts.put(skipped, test.Index, browserAnswer("red")); got != http.StatusConflict {
 		t.Fatalf("a test answer without screening answers: %d", got)
 	}
 	wantStatus(t, complete(skipped), http.StatusConflict)
@@ -225,7 +279,7 @@ func TestScreeningIsDecidedByTheServer(t *testing.T) {
 	right := ts.startSession("screened", nil)
 	answerScreening(right, true)
 	for _, tr := range right.Plan.Trials[n:] {
-		if got := ts.put(right, tr.Index, answer("red", *tr.Tint)); got != http.StatusCreated {
+		if got := ts.put(right, tr.Index, browserAnswer("red")); got != http.StatusCreated {
 			t.Fatalf("a test answer after right answers: %d", got)
 		}
 	}

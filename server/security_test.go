@@ -48,7 +48,7 @@ func TestNothingIdentifyingOrSecretIsStored(t *testing.T) {
 		"User-Agent", ua, "X-Forwarded-For", ip, remoteAddr, "10.0.0.9:5555")
 	wantStatus(t, rec, http.StatusCreated)
 	s := decodeJSON[createdSession](t, rec.Body.Bytes())
-	ts.put(s, 0, answer("red", *s.Plan.Trials[0].Tint))
+	ts.put(s, 0, answer("red", ts.tint(s, 0)))
 	cookie := ts.signIn("short@example.org")
 	wantStatus(t, ts.do(http.MethodGet, "/researcher", nil, "Cookie", cookie.String(), "User-Agent", ua), http.StatusOK)
 	loginRec := ts.do(http.MethodPost, "/api/v1/login", map[string]string{"email": "short@example.org", "password": "wrong password"},

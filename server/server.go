@@ -93,6 +93,8 @@ type Server struct {
 	renderLimit *keyedLimiter
 	// Session creation per client and per study (participant_api.go).
 	clientSessions, studySessions *keyedLimiter
+	// seal opens and seals stimulus URLs (seal.go).
+	seal sealOnce
 }
 
 // New builds the server and its routes.

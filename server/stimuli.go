@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -18,49 +17,32 @@ import (
 // MaxStimulusSize caps rendered images (pixels per side).
 const MaxStimulusSize = 2048
 
-// StimulusURL is the address of s rendered at size. The path's key is the
-// stimulus' content hash (immutable, cacheable forever); the query carries
-// the canonical spec, so any replica can render it without a database.
-func StimulusURL(s stimuli.Stimulus, size int) string {
-	return fmt.Sprintf("/stimuli/%s.png?size=%d&s=%s", stimuli.Key(s, size), size,
-		base64.RawURLEncoding.EncodeToString(s.Canonical()))
-}
-
-// stimulusPNG serves GET /stimuli/{key}.png?size=N&s=<spec>.
+// stimulusPNG serves GET /stimuli/{token}.png: the stimulus a sealed
+// token holds (seal.go). A token this server did not issue, or an altered
+// one, is 404: no image, and no hint why.
 func (s *Server) stimulusPNG(c echo.Context) error {
-	key, ok := strings.CutSuffix(c.Param("file"), ".png")
-	if !ok || len(key) != 32 {
+	token, ok := strings.CutSuffix(c.Param("file"), ".png")
+	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, "no such stimulus")
 	}
-	if notModified(c, key) {
-		return c.NoContent(http.StatusNotModified)
-	}
-	size, err := parseSize(c.QueryParam("size"))
+	seal, err := s.sealer(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(c.QueryParam("s"))
+	st, err := seal.open(token)
 	if err != nil {
-		return badRequest(stimuli.FieldErrors{{Field: "s", Message: "must be the base64url-encoded stimulus spec"}})
+		return echo.NewHTTPError(http.StatusNotFound, "no such stimulus")
 	}
-	spec, err := stimuli.ParseStimulus(raw)
-	if err != nil {
-		return badRequest(err)
-	}
-	// The key must be the hash of the spec: a URL can't claim one image's
-	// identity (and cache entry) for another.
-	if stimuli.Key(spec, size) != key {
-		return echo.NewHTTPError(http.StatusNotFound, "stimulus key does not match its spec")
-	}
-	return s.servePNG(c, spec, size, true)
+	return s.servePNG(c, st.Spec, st.Size, seal.etag(st.Spec, st.Size), publicImage, true)
 }
 
-// sessionStimulus serves GET /api/v1/sessions/{id}/stimulus.png?pattern=a&tint=2.5:
-// a test stimulus of the session's experiment at any tint, for adjustment
-// trials (the participant moves the tint live) and staircases. It needs no
-// token: an image of a grating reveals nothing about the participant.
+// sessionStimulus serves GET /api/v1/sessions/{id}/stimulus.png?pattern=a&tint=2.5
+// for adjustment trials, where the participant moves the tint live: with
+// the session's token, and only a tint one of its adjustment trials can
+// show (experiments.Plan.AdjustmentShows); anything else is a 422 saying so.
 func (s *Server) sessionStimulus(c echo.Context) error {
-	sess, err := s.db.SessionDesign(c.Request().Context(), c.Param("id"))
+	ctx := c.Request().Context()
+	sess, err := s.db.SessionPlan(ctx, c.Param("id"), bearerToken(c))
 	if err != nil {
 		return err
 	}
@@ -68,21 +50,38 @@ func (s *Server) sessionStimulus(c echo.Context) error {
 	if err != nil {
 		return asBadRequest(experiments.InvalidFields(stimuli.FieldErrors{{Field: "tint", Message: "must be a number (a* units)"}}))
 	}
-	spec, err := sess.Definition.TestStimulus(c.QueryParam("pattern"), tint)
+	pattern := c.QueryParam("pattern")
+	if !sess.Plan.AdjustmentShows(pattern, tint) {
+		return experiments.InvalidFields(stimuli.FieldErrors{{Field: "tint",
+			Message: fmt.Sprintf("no adjustment trial of this session shows pattern %q at tint %g", pattern, tint)}})
+	}
+	spec, err := sess.Definition.TestStimulus(pattern, tint)
 	if err != nil {
 		return asBadRequest(err)
 	}
-	return s.servePNG(c, spec, sess.Plan.SizePx, true)
+	seal, err := s.sealer(ctx)
+	if err != nil {
+		return err
+	}
+	size := sess.Plan.SizePx
+	return s.servePNG(c, spec, size, seal.etag(spec, size), privateImage, true)
 }
 
+// Cache-Control of images: a sealed URL's image may be kept by any cache;
+// a session's (asked for with its token) by the browser only.
+const (
+	publicImage  = "public, max-age=31536000, immutable"
+	privateImage = "private, max-age=31536000, immutable"
+)
+
 // servePNG answers with spec rendered at size: from the cache (rendering
-// it once), immutable, its content key as ETag. An anonymous client may
-// have only so many stimuli rendered per minute (cached ones are free).
-func (s *Server) servePNG(c echo.Context, spec stimuli.Stimulus, size int, anonymous bool) error {
-	key := stimuli.Key(spec, size)
-	if notModified(c, key) {
+// it once), immutable, with etag. An anonymous client may have only so
+// many stimuli rendered per minute (cached ones are free).
+func (s *Server) servePNG(c echo.Context, spec stimuli.Stimulus, size int, etag, cacheControl string, anonymous bool) error {
+	if notModified(c, etag, cacheControl) {
 		return c.NoContent(http.StatusNotModified)
 	}
+	key := stimuli.Key(spec, size)
 	png, cached := s.pngs.lookup(key)
 	if !cached {
 		if anonymous && !s.renderLimit.allow(c.RealIP()) {
@@ -97,7 +96,7 @@ func (s *Server) servePNG(c echo.Context, spec stimuli.Stimulus, size int, anony
 			return asBadRequest(experiments.InvalidFields(asFieldErrors(err)))
 		}
 	}
-	setImmutable(c, key)
+	setImmutable(c, etag, cacheControl)
 	return c.Blob(http.StatusOK, "image/png", png)
 }
 
@@ -118,18 +117,18 @@ func (s *Server) render(ctx context.Context, spec stimuli.Stimulus, size int) ([
 }
 
 // notModified: the client holds this very image already.
-func notModified(c echo.Context, key string) bool {
-	if c.Request().Header.Get("If-None-Match") != `"`+key+`"` {
+func notModified(c echo.Context, etag, cacheControl string) bool {
+	if c.Request().Header.Get("If-None-Match") != `"`+etag+`"` {
 		return false
 	}
-	setImmutable(c, key)
+	setImmutable(c, etag, cacheControl)
 	return true
 }
 
-func setImmutable(c echo.Context, key string) {
+func setImmutable(c echo.Context, etag, cacheControl string) {
 	h := c.Response().Header()
-	h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	h.Set("ETag", `"`+key+`"`)
+	h.Set("Cache-Control", cacheControl)
+	h.Set("ETag", `"`+etag+`"`)
 }
 
 // stimulusPreview serves GET /api/v1/stimuli/preview for the editors' live
@@ -145,7 +144,8 @@ func (s *Server) stimulusPreview(c echo.Context) error {
 	if err != nil {
 		return asBadRequest(err)
 	}
-	return s.servePNG(c, spec, size, false)
+	// Researchers' own previews: the content key is a fine ETag here.
+	return s.servePNG(c, spec, size, stimuli.Key(spec, size), publicImage, false)
 }
 
 func previewStimulus(c echo.Context) (stimuli.Stimulus, error) {

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -14,7 +15,7 @@ import (
 // loads the same few dozen images.
 func BenchmarkStimulusCachedHit(b *testing.B) {
 	srv := server.New(server.Config{})
-	u := server.StimulusURL(stimuli.Stimulus{Pattern: stimuli.Pattern{Kind: stimuli.Grating}, Tint: 4, RefSizePx: 512}.WithDefaults(), 512)
+	u := sealedURL(b, srv, stimuli.Stimulus{Pattern: stimuli.Pattern{Kind: stimuli.Grating}, Tint: 4, RefSizePx: 512}.WithDefaults(), 512)
 	warm := httptest.NewRecorder()
 	srv.ServeHTTP(warm, httptest.NewRequest(http.MethodGet, u, nil))
 	if warm.Code != http.StatusOK {
@@ -34,7 +35,7 @@ func BenchmarkStimulusCachedHit(b *testing.B) {
 func BenchmarkStimulusMiss(b *testing.B) {
 	// Nothing fits the cache: every request renders (with no per-client limit).
 	srv := server.New(server.Config{StimulusCacheBytes: 1, Limits: server.Limits{RendersPerClient: -1}})
-	u := server.StimulusURL(stimuli.Stimulus{Pattern: stimuli.Pattern{Kind: stimuli.Circles}, Tint: -4, RefSizePx: 512}.WithDefaults(), 512)
+	u := sealedURL(b, srv, stimuli.Stimulus{Pattern: stimuli.Pattern{Kind: stimuli.Circles}, Tint: -4, RefSizePx: 512}.WithDefaults(), 512)
 	for b.Loop() {
 		rec := httptest.NewRecorder()
 		srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, u, nil))
@@ -42,4 +43,15 @@ func BenchmarkStimulusMiss(b *testing.B) {
 			b.Fatalf("status %d", rec.Code)
 		}
 	}
+}
+
+// sealedURL is the URL srv (without a database: its seal key set here)
+// issues for spec at size.
+func sealedURL(b *testing.B, srv *server.Server, spec stimuli.Stimulus, size int) string {
+	srv.UseSealSecret([]byte("benchmark"))
+	u, err := srv.StimulusURL(context.Background(), spec, size)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return u
 }

@@ -5,10 +5,8 @@ import (
 	"image/png"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 
-	"github.com/mccollough/mccollough/server"
 	"github.com/mccollough/mccollough/stimuli"
 )
 
@@ -65,56 +63,4 @@ func TestStimulusPreview(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestStimulusURLIsImmutableAndVerified(t *testing.T) {
-	ts := newTestServer(t)
-	s := stimuli.Stimulus{Pattern: stimuli.Pattern{Kind: stimuli.Crosses}, Light: "#189234"}.WithDefaults()
-	u := server.StimulusURL(s, 96)
-	rec := ts.do(http.MethodGet, u, nil)
-	wantStatus(t, rec, http.StatusOK)
-	if cc := rec.Header().Get("Cache-Control"); !strings.Contains(cc, "immutable") || !strings.Contains(cc, "max-age=31536000") {
-		t.Fatalf("Cache-Control %q", cc)
-	}
-	etag := rec.Header().Get("ETag")
-	if etag != `"`+stimuli.Key(s, 96)+`"` {
-		t.Fatalf("ETag %q", etag)
-	}
-	second := ts.do(http.MethodGet, u, nil)
-	if !bytes.Equal(second.Body.Bytes(), rec.Body.Bytes()) {
-		t.Fatal("second response differs")
-	}
-	wantStatus(t, ts.do(http.MethodGet, u, nil, "If-None-Match", etag), http.StatusNotModified)
-
-	// A URL whose key is not its spec's hash is refused.
-	other := stimuli.Key(stimuli.Stimulus{Pattern: stimuli.Pattern{Kind: stimuli.Grating}}.WithDefaults(), 96)
-	forged := "/stimuli/" + other + ".png" + u[strings.Index(u, "?"):]
-	wantStatus(t, ts.do(http.MethodGet, forged, nil), http.StatusNotFound)
-	wantStatus(t, ts.do(http.MethodGet, "/stimuli/abc.png", nil), http.StatusNotFound)
-	bad := strings.Replace(u, "size=96", "size=9999", 1)
-	wantStatus(t, ts.do(http.MethodGet, bad, nil), http.StatusUnprocessableEntity)
-	garbled := u[:strings.Index(u, "&s=")] + "&s=!!!"
-	wantStatus(t, ts.do(http.MethodGet, garbled, nil), http.StatusBadRequest)
-}
-
-func TestSessionStimulusAtAnyTint(t *testing.T) {
-	ts := newTestServer(t)
-	def := shortDefinition("adjust")
-	ts.addStudy(def, "open")
-	s := ts.startSession("adjust", nil)
-	rec := ts.do(http.MethodGet, "/api/v1/sessions/"+s.SessionID+"/stimulus.png?pattern=b&tint=2.5", nil)
-	wantStatus(t, rec, http.StatusOK)
-	spec, err := def.TestStimulus("b", 2.5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, _ := stimuli.RenderPNG(spec, def.SizePx)
-	if !bytes.Equal(rec.Body.Bytes(), want) {
-		t.Fatal("session stimulus differs from the definition's test stimulus")
-	}
-	for _, q := range []string{"pattern=b&tint=red", "pattern=a&tint=200"} {
-		wantStatus(t, ts.do(http.MethodGet, "/api/v1/sessions/"+s.SessionID+"/stimulus.png?"+q, nil), http.StatusBadRequest)
-	}
-	wantStatus(t, ts.do(http.MethodGet, "/api/v1/sessions/"+s.SessionID+"/stimulus.png?pattern=zebra&tint=1", nil), http.StatusNotFound)
-	wantStatus(t, ts.do(http.MethodGet, "/api/v1/sessions/00000000-0000-7000-8000-000000000000/stimulus.png?pattern=a&tint=1", nil), http.StatusNotFound)
 }

@@ -144,7 +144,7 @@ func TestWorkspaceDashboard(t *testing.T) {
 		t.Error("empty dashboard")
 	}
 	done := ts.startSession("study", map[string]any{"params": map[string]string{"PROLIFIC_PID": "pp-<b>1</b>"}, "screen": map[string]any{"refresh_hz": 59.94}})
-	for i, tr := range done.Plan.Trials {
+	for i, tr := range ts.planned(done) {
 		ts.put(done, i, answer("red", *tr.Tint))
 	}
 	wantStatus(t, ts.do(http.MethodPost, "/api/v1/sessions/"+done.SessionID+"/complete", nil, auth(done.Token)...), http.StatusOK)

@@ -149,12 +149,12 @@ func (db *DB) loadSessionInfo(ctx context.Context, id string) (*sessionInfo, err
 	var arm int
 	err := db.pool.QueryRow(ctx, `
 		SELECT s.id, v.experiment_id, v.id, e.slug, s.participant_kind, s.participant_ref, s.condition, s.seed,
-		       s.plan, v.definition, s.token_hash, s.created_at
+		       s.plan, v.definition, s.token_hash, s.created_at, s.preview
 		FROM sessions s
 		JOIN experiment_versions v ON v.id = s.experiment_version_id
 		JOIN experiments e ON e.id = v.experiment_id
 		WHERE s.id = $1`, id).Scan(&s.ID, &s.ExperimentID, &s.VersionID, &s.Slug, &s.Kind, &s.ParticipantRef,
-		&arm, &s.Seed, &plan, &def, &info.tokenHash, &s.CreatedAt)
+		&arm, &s.Seed, &plan, &def, &info.tokenHash, &s.CreatedAt, &s.Preview)
 	if isNoRows(err) {
 		return nil, experiments.Errorf(experiments.NotFound, "no session %q", id)
 	}

@@ -59,6 +59,8 @@ type Session struct {
 	Definition     experiments.Definition
 	CompletionCode string
 	CreatedAt      time.Time
+	// Preview: a researcher trying the study (NewSession.Preview).
+	Preview bool
 }
 
 // CreateSession starts a session of experiment e's latest version with a
@@ -83,7 +85,7 @@ func (db *DB) CreateSession(ctx context.Context, e Experiment, ns NewSession) (S
 		return Session{}, "", err
 	}
 	s := Session{ID: id.String(), ExperimentID: e.ID, VersionID: e.VersionID, Slug: e.Slug, Kind: ns.Kind,
-		ParticipantRef: ns.ParticipantRef, Seed: seed, Status: experiments.StatusStarted, Definition: e.Definition}
+		ParticipantRef: ns.ParticipantRef, Seed: seed, Status: experiments.StatusStarted, Definition: e.Definition, Preview: ns.Preview}
 	params, _ := json.Marshal(nonNil(ns.Params))
 	screen, _ := json.Marshal(ns.Screen)
 	device, _ := json.Marshal(ns.Device)

@@ -53,6 +53,8 @@ func (db *DB) recordTrial(ctx context.Context, info *sessionInfo, w TrialWrite) 
 	if err != nil {
 		return false, err
 	}
+	// A browser does not say which tint it showed: the plan does.
+	r = r.WithPlannedTint(trial)
 	if err := experiments.ValidateResponse(trial, r); err != nil {
 		return false, err
 	}
