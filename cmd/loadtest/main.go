@@ -133,10 +133,9 @@ type session struct {
 	Token string `json:"token"`
 	Plan  struct {
 		Trials []struct {
-			Index  int      `json:"index"`
-			Method string   `json:"method"`
-			Tint   *float64 `json:"tint"`
-			Target *int     `json:"target"`
+			Index     int      `json:"index"`
+			Method    string   `json:"method"`
+			PatchURLs []string `json:"patch_urls"`
 		} `json:"trials"`
 	} `json:"plan"`
 }
@@ -182,19 +181,17 @@ func run(ctx context.Context, cfg config) (*report, error) {
 					all = false
 					break
 				}
-				tint := 0.0
-				if t.Tint != nil {
-					tint = *t.Tint
-				}
 				resp := `"green"`
 				if r.IntN(2) == 1 {
 					resp = `"red"`
 				}
-				if t.Method == "screening" && t.Target != nil {
-					resp = fmt.Sprint(*t.Target) // simulated participants see colours
+				if t.Method == "screening" {
+					// Simulated participants see colours: the patch unlike the others.
+					resp = fmt.Sprint(lb.oddOneOut(ctx, client, cfg.retries, &retried, t.PatchURLs))
 				}
-				b := fmt.Sprintf(`{"response": %s, "tint": %g, "rt_ms": %d, "onset_ms": 1000, "intended_ms": 1000, "measured_ms": 1000, "frames": 60, "dropped_frames": 0}`,
-					resp, tint, 300+r.IntN(900))
+				// No tint: the browser is not told it, the server takes it from the plan.
+				b := fmt.Sprintf(`{"response": %s, "rt_ms": %d, "onset_ms": 1000, "intended_ms": 1000, "measured_ms": 1000, "frames": 60, "dropped_frames": 0}`,
+					resp, 300+r.IntN(900))
 				status, _, lat, err := lb.do(ctx, client, cfg.retries, &retried, http.MethodPut,
 					fmt.Sprintf("/api/v1/sessions/%s/trials/%d", s.ID, t.Index), s.Token, b)
 				if err != nil || (status != http.StatusCreated && status != http.StatusOK) {
@@ -278,6 +275,32 @@ func (lb *roundRobin) do(ctx context.Context, c *http.Client, retries int, retri
 		time.Sleep(backoff)
 		backoff = min(backoff*2, 2*time.Second)
 	}
+}
+
+// oddOneOut fetches a screening trial's patches and returns the position
+// of the one whose image differs from all the others (-1: none does, or
+// an image could not be fetched; the answer is then refused or wrong).
+func (lb *roundRobin) oddOneOut(ctx context.Context, c *http.Client, retries int, retried *atomic.Int64, urls []string) int {
+	images := make([][]byte, len(urls))
+	for i, u := range urls {
+		status, data, _, err := lb.do(ctx, c, retries, retried, http.MethodGet, u, "", "")
+		if err != nil || status != http.StatusOK {
+			return -1
+		}
+		images[i] = data
+	}
+	for i := range images {
+		unlike := 0
+		for j := range images {
+			if j != i && !bytes.Equal(images[i], images[j]) {
+				unlike++
+			}
+		}
+		if unlike == len(images)-1 {
+			return i
+		}
+	}
+	return -1
 }
 
 // verify compares the database with what the servers acknowledged.

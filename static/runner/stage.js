@@ -95,8 +95,13 @@ export function loadImage(url, { retry = true } = {}) {
   return p;
 }
 
+// Images are asked for with the session's token: its own image route (the
+// tints of adjustment trials) wants it; the sealed /stimuli/ URLs ignore it.
+let sessionAuth = {};
+export const authorizeImages = (token) => { sessionAuth = { Authorization: `Bearer ${token}` }; };
+
 async function fetchImage(url) {
-  const res = await fetch(url);
+  const res = await fetch(url, { headers: sessionAuth });
   if (!res.ok) {
     if (retryable(res.status)) throw new Error(`image: error ${res.status}`);
     throw new ImageRefused(url, res.status);

@@ -6,7 +6,7 @@ import { $, clicked, message, never, round1, setState } from './dom.js';
 import { clock } from './clock.js';
 import { logEvent } from './queue.js';
 import { autoStart, rest, restDue } from './pacing.js';
-import { begin, clearImages, exitFullscreen, loadImage, makeStage } from './stage.js';
+import { authorizeImages, begin, clearImages, exitFullscreen, loadImage, makeStage } from './stage.js';
 import { inScope, preview, runTrial } from './trial.js';
 import { adjustment, pick, tintURL, twoAFC } from './trials.js';
 import { API, call, fatal, isDone, loadStep, run, saveRecord, showEnded, stepTrials } from './session.js';
@@ -31,6 +31,7 @@ export async function runTest(step) {
     return;
   }
   const { root, data } = await loadStep(step);
+  authorizeImages(run.session.token);
   const todo = data.trials.filter((trial) => !isDone(trial.index));
   const position = (trial) => trial.index - data.first_trial; // in the block, so a resumed block counts on
   const done = staircase ? position(next.trial) : data.trial_count - todo.length;
@@ -114,7 +115,7 @@ export async function runScreening(step) {
     const { root, data } = await loadStep(step);
     setState('loading');
     const todo = data.trials.filter((t) => !isDone(t.index));
-    await Promise.all(todo.flatMap((t) => [loadImage(t.stimulus_url), loadImage(t.neutral_url)]));
+    await Promise.all(todo.flatMap((t) => t.patch_urls.map((url) => loadImage(url))));
     $('[data-loading]', root).hidden = true;
     $('[data-run]', root).hidden = false;
     await inScope(async (scope) => {

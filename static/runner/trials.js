@@ -39,7 +39,7 @@ const side = (tint) => (tint > 0 ? 'red' : 'green');
 // onset frame. Practice trials say whether the answer was right.
 // env: { ui, phaseStart, fixationMS, feedbackMS, itiMS, inductionEnd }.
 export const twoAFC = {
-  simulate: (trial) => ({ ...untimed, response: coin(), tint: trial.tint, intended_ms: trial.duration_ms }),
+  simulate: (trial) => ({ ...untimed, response: coin(), intended_ms: trial.duration_ms }),
 
   async run(trial, env, scope) {
     const { ui, phaseStart, fixationMS } = env;
@@ -88,14 +88,15 @@ export const twoAFC = {
     const frames = Math.round(measured / clock.period);
     await pause(env.itiMS, scope);
     return {
-      response: a ? a.value : 'timeout', tint: trial.tint, rt_ms: round1(a ? a.t - onset : limit),
+      response: a ? a.value : 'timeout', rt_ms: round1(a ? a.t - onset : limit),
       onset_ms: round1(onset - phaseStart), intended_ms: trial.duration_ms, measured_ms: round1(measured), frames,
       dropped_frames: Math.max(0, frames - shown), input: a?.how, since_induction_ms: since(trial, onset, env),
     };
   },
 };
 
-// The tint is a number on the step grid; the server renders any tint.
+// The tint is a number on the step grid: the session's image route renders
+// what its adjustment trials can show, with the session's token.
 const tintText = (x) => String(Math.round(x * 1e6) / 1e6);
 export const tintURL = (data, pattern, tint) =>
   `${data.stimulus_url}?pattern=${encodeURIComponent(pattern)}&tint=${tintText(tint)}`;
@@ -104,7 +105,7 @@ export const tintURL = (data, pattern, tint) =>
 // the participant confirms. A practice trial then says how far from neutral
 // the setting was. env: { ui, data, phaseStart, feedbackMS, itiMS, inductionEnd }.
 export const adjustment = {
-  simulate: (trial) => ({ ...untimed, response: trial.start_tint, tint: trial.start_tint, intended_ms: 0 }),
+  simulate: (trial) => ({ ...untimed, response: trial.start_tint, intended_ms: 0 }),
 
   async run(trial, env, scope) {
     const { ui, data, phaseStart } = env;
@@ -170,7 +171,7 @@ export const adjustment = {
     const frames = Math.round(measured / clock.period);
     await pause(env.itiMS, scope);
     return {
-      response: shownTint, tint: shownTint, rt_ms: round1(Math.max(0, confirmed - onset)), onset_ms: round1(onset - phaseStart),
+      response: shownTint, rt_ms: round1(Math.max(0, confirmed - onset)), onset_ms: round1(onset - phaseStart),
       intended_ms: 0, measured_ms: round1(measured), frames, dropped_frames: Math.max(0, frames - shown),
       input: how || undefined, since_induction_ms: since(trial, onset, env),
     };
@@ -183,17 +184,17 @@ const el = (tag, props, ...kids) => {
   return e;
 };
 
-// pick: one colour-check trial: the patches side by side, the tinted one at
-// position target; the answer is the patch picked. env: { root, phaseStart }.
+// pick: one colour-check trial: the patches side by side, each from its own
+// URL (the page is not told which one is tinted); the answer is the patch
+// picked. env: { root, phaseStart }.
 export const pick = {
-  // A preview passes the check.
-  simulate: (trial) => ({ ...untimed, response: trial.target, tint: trial.tint, intended_ms: 0 }),
+  // A preview passes the check (a researcher's plan has the targets).
+  simulate: (trial) => ({ ...untimed, response: trial.target, intended_ms: 0 }),
 
   async run(trial, { root, phaseStart }, scope) {
     const box = $('[data-patches]', root);
-    const [tinted, neutral] = await scope.wait(Promise.all([loadImage(trial.stimulus_url), loadImage(trial.neutral_url)]));
-    const imgs = Array.from({ length: trial.patches }, (_, i) =>
-      el('img', { alt: '', src: (i === trial.target ? tinted : neutral).src }));
+    const loaded = await scope.wait(Promise.all(trial.patch_urls.map((url) => loadImage(url))));
+    const imgs = loaded.map((img) => el('img', { alt: '', src: img.src }));
     box.replaceChildren(...imgs.map((img, i) => el('button', { type: 'button', name: 'pick', value: i }, img,
       el('span', { className: 'visually-hidden', textContent: `${t('step.patch')} ` }), el('kbd', { textContent: i + 1 }))));
     await scope.wait(Promise.all(imgs.map((img) => img.decode().catch(() => {}))));
@@ -206,7 +207,7 @@ export const pick = {
     setState('screening', trial.index);
     const a = await scope.wait(answer);
     return {
-      ...untimed, response: a.value, tint: trial.tint, intended_ms: 0, input: a.how,
+      ...untimed, response: a.value, intended_ms: 0, input: a.how,
       rt_ms: round1(Math.max(0, a.time - onset)), onset_ms: round1(onset - phaseStart),
     };
   },
