@@ -379,8 +379,9 @@ func (es *e2eServer) browserSession(other string) string {
 	return id
 }
 
-// (e) A researcher previews a draft: the preview banner, skipping through
-// a test block and the induction, completion; the session is a preview,
+// (e) A researcher previews a draft: the preview banner (dark during the
+// induction, like the stage), skipping through a test block and the
+// induction, completion; the session is a preview,
 // absent from the export, and "Delete previews" removes it.
 func TestBrowserResearcherPreview(t *testing.T) {
 	t.Parallel()
@@ -418,13 +419,16 @@ func TestBrowserResearcherPreview(t *testing.T) {
 	p := newParticipant(t, ctx)
 	p.pick = es.targets(false)
 	skipped := map[string]int{}
-	var bar string
+	var bar, barDuringInduction string
 	p.hook = func(st pageState) bool {
 		if bar == "" && st.State == "consent" {
 			bar = text(t, ctx, ".preview-bar")
 			if !strings.HasSuffix(st.Href, "/s/e2e-preview/preview") {
 				t.Fatalf("preview page at %s: the session should leave the address bar", st.Href)
 			}
+		}
+		if st.State == "induction" && barDuringInduction == "" {
+			barDuringInduction = evaluate[string](t, ctx, `getComputedStyle(document.querySelector('.preview-bar')).backgroundColor`)
 		}
 		if (st.State == "respond" || st.State == "induction") && skipped[st.State] == 0 {
 			skipped[st.State]++
@@ -437,6 +441,11 @@ func TestBrowserResearcherPreview(t *testing.T) {
 	p.run(90*time.Second, nil)
 	t.Logf("preview with a 60 s induction completed in %v; states %v", time.Since(start).Round(time.Millisecond), p.states)
 	wantText(t, bar, "Preview", "stored as a preview session")
+	// The bar stays on screen through the dark adaptation state: it must be
+	// as dark as the stage's panels then (#1d1d21), not a bright note.
+	if barDuringInduction != "rgb(29, 29, 33)" {
+		t.Errorf("the preview bar's background during the induction is %q, want the dark panel rgb(29, 29, 33)", barDuringInduction)
+	}
 	if skipped["respond"] != 1 || skipped["induction"] != 1 {
 		t.Fatalf("skips %v", skipped)
 	}
