@@ -8,8 +8,12 @@
 //	    --clients 60 --duration 30s --pid "$(pgrep -f 'mccollough serve')"
 //
 // Renders go through the researchers' preview (a token is needed), the one
-// route that renders a spec of the caller's choosing; the participants'
-// routes serve only stimuli the server issued, through the same slots.
+// route that renders a spec of the caller's choosing. With --anonymous they
+// go where anonymous clients can go: the token creates an adjustment study
+// at --size, and each client starts a session of it and walks its
+// adjustment range on the session image route, each a tint of its own
+// (participants' routes serve only stimuli the server issued or the
+// session's range can show, through the same slots).
 package main
 
 import (
@@ -35,31 +39,42 @@ func main() {
 	duration := flag.Duration("duration", 30*time.Second, "how long to keep asking")
 	size := flag.Int("size", 2048, "stimulus size in px")
 	pid := flag.Int("pid", 0, "the server's process id, to report its peak resident memory (Linux /proc)")
+	anonymous := flag.Bool("anonymous", false, "ask as participants, on the session image route of an adjustment study made for the run")
 	flag.Parse()
-	if err := run(*target, *token, *clients, *duration, *size, *pid); err != nil {
+	if err := run(*target, *token, *clients, *duration, *size, *pid, *anonymous); err != nil {
 		fmt.Fprintln(os.Stderr, "renderload:", err)
 		os.Exit(1)
 	}
 }
 
-func run(target, token string, clients int, duration time.Duration, size, pid int) error {
+func run(target, token string, clients int, duration time.Duration, size, pid int, anonymous bool) error {
 	if token == "" {
 		return fmt.Errorf("--token is required (POST /api/v1/login gives one)")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), duration)
-	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Minute}
 	var next atomic.Int64
+	// request is client c's next render: a URL and the token to send.
+	request := func(int) (string, string) { return previewURL(target, size, next.Add(1)), token }
+	if anonymous {
+		sessions, err := startSessions(client, target, token, size, clients)
+		if err != nil {
+			return err
+		}
+		request = func(c int) (string, string) { return sessions[c].next(target, clients) }
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), duration)
+	defer cancel()
 	statuses := sync.Map{} // status → *atomic.Int64
 	count := func(status int) {
 		v, _ := statuses.LoadOrStore(status, new(atomic.Int64))
 		v.(*atomic.Int64).Add(1)
 	}
 	var wg sync.WaitGroup
-	for range clients {
+	for c := range clients {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				status, err := get(client, previewURL(target, size, next.Add(1)), token)
+				u, tok := request(c)
+				status, err := get(client, u, tok)
 				if err != nil {
 					status = 0
 				}
