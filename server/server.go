@@ -27,7 +27,9 @@ type Config struct {
 	// BodyLimit caps request bodies (echo syntax, e.g. "1M").
 	BodyLimit string
 	// StimulusCacheBytes bounds the in-process cache of rendered stimuli
-	// (default 256 MiB).
+	// (default 128 MiB: Go's collector lets the heap grow to about twice
+	// what is live, so 256 MiB of cached images took a server past 512 MiB
+	// under a render flood; BENCHMARKS.md).
 	StimulusCacheBytes int
 	// Now is the clock that decides when something is due, such as a
 	// follow-up retest (default time.Now; tests move it instead of waiting).
@@ -112,7 +114,7 @@ func New(cfg Config) *Server {
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor, e.SchemeExtractor = clientExtractors(cfg.TrustedProxies)
 	if cfg.StimulusCacheBytes == 0 {
-		cfg.StimulusCacheBytes = 256 << 20
+		cfg.StimulusCacheBytes = 128 << 20
 	}
 	limits := cfg.Limits.withDefaults()
 	s := &Server{echo: e, db: cfg.DB, log: cfg.Logger, pngs: newPNGCache(cfg.StimulusCacheBytes), now: cfg.Now,
