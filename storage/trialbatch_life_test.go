@@ -72,12 +72,13 @@ func TestAnAnswerIsAcknowledgedOnlyOnceCommitted(t *testing.T) {
 	wg.Wait()
 }
 
-// TestAnAnswerWhoseCallerGaveUpIsStoredOnce: a batch waits on a session
-// row locked by another transaction (as a withdrawal would lock it); its
-// callers give up (the client went away). Other sessions' answers are
-// stored meanwhile; the waiting batch is not cancelled with its callers:
-// once the lock is gone it stores their answers, and a retry of one finds
-// it stored (an identical retry, no second row).
+// TestAnAnswerWhoseCallerGaveUpIsStoredOnce: two batches wait on a
+// session row locked by another transaction (as a withdrawal would lock
+// it); the caller of one gives up (the client went away), the other waits.
+// Other sessions' answers are stored meanwhile; the batch is not cancelled
+// with its caller: once the lock is gone both answers are stored, the
+// waiting caller is told so, and a retry of the abandoned answer finds it
+// stored (an identical retry, no second row).
 func TestAnAnswerWhoseCallerGaveUpIsStoredOnce(t *testing.T) {
 	url := pgtest.NewURL(t)
 	db, err := storage.Open(context.Background(), url)
@@ -94,7 +95,7 @@ func TestAnAnswerWhoseCallerGaveUpIsStoredOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer lock.Rollback(ctx) //nolint:errcheck // released below; this only covers a failure
+	defer func() { _ = lock.Rollback(ctx) }() // released below; this covers a failure before
 	if _, err := lock.Exec(ctx, `SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE`, blocked.ID); err != nil {
 		t.Fatal(err)
 	}
