@@ -67,7 +67,7 @@ func simDefinition(slug string, repeats int, tints []float64) experiments.Defini
 
 // TestResultsThroughTheAPI: simulated observers with known PSEs take part
 // through the participant API; the results API recovers their PSEs and a
-// contingent effect whose CI covers the truth; summary.csv and the
+// contingent effect close to the truth; summary.csv and the
 // Psych-DS dataset carry the same numbers.
 func TestResultsThroughTheAPI(t *testing.T) {
 	ts := newTestServer(t)
@@ -101,8 +101,17 @@ func TestResultsThroughTheAPI(t *testing.T) {
 	if p := g.Participants[0]; p.InductionS != experiments.DefaultDurationS || p.FollowupAfterS != nil {
 		t.Errorf("participant induction %g s, follow-up after %v, want %g s and none", p.InductionS, p.FollowupAfterS, experiments.DefaultDurationS)
 	}
+	// The plans' seeds are random here, as for any participant, so a 95%
+	// interval misses the truth in one run of twenty: whether it covers the
+	// truth 95% of the time is what experiments/analysis's coverage tests
+	// check, over 200 simulated studies. Here: the estimate is within 1.5 a*
+	// (the estimates of ten runs had an SD of 0.35 a*), and the interval is
+	// around it, clear of 0, and as wide as 16 participants allow (ten runs:
+	// 1.2 to 2.2 a*; accepted 0.2 to 4).
 	ce := g.ContingentEffect
-	if ce.Mean == nil || ce.CILow == nil || *ce.CILow > effect || *ce.CIHigh < effect || math.Abs(*ce.Mean-effect) > 1 {
+	if ce.Mean == nil || ce.CILow == nil || ce.CIHigh == nil || math.Abs(*ce.Mean-effect) > 1.5 ||
+		*ce.CILow > *ce.Mean || *ce.CIHigh < *ce.Mean || *ce.CILow <= 0 ||
+		*ce.CIHigh-*ce.CILow < 0.2 || *ce.CIHigh-*ce.CILow > 4 {
 		t.Fatalf("contingent effect %+v, true %g", ce, effect)
 	}
 	if ce.P == nil || *ce.P > 0.01 {
