@@ -20,7 +20,7 @@ func TestAdjustmentStarts(t *testing.T) {
 				if mag < a.StartMin || mag > a.StartRange || math.Mod(mag, a.Step) != 0 {
 					t.Fatalf("start %g is not on the %g grid within ±[%g, %g]", s, a.Step, a.StartMin, a.StartRange)
 				}
-				if tr.Tint != nil || *tr.MinTint != -30 || *tr.MaxTint != 30 || tr.Step != 0.5 {
+				if b := TintBound(d.Colors.NeutralL); tr.Tint != nil || *tr.MinTint != -b || *tr.MaxTint != b || tr.Step != 0.5 {
 					t.Fatalf("adjustment trial %+v", tr)
 				}
 				side[string(tr.Phase)+"/"+tr.Pattern] += int(math.Copysign(1, s))
@@ -42,15 +42,15 @@ func TestAdjustmentStarts(t *testing.T) {
 // The session image route serves only the tints an adjustment trial can
 // show: within its range, on its key or slider grid.
 func TestAdjustmentShows(t *testing.T) {
-	p := mustPlan(t, withMethod(Adjustment), 7, 0) // range ±30, step 0.5
+	p := mustPlan(t, withMethod(Adjustment), 7, 0) // range ±28 (the gamut at L* 82), step 0.5
 	start := *p.Trials[0].StartTint
 	pattern := p.Trials[0].Pattern
-	for _, tint := range []float64{start, start + 0.5, start - 3, -30, 30, 0, 29.5} {
+	for _, tint := range []float64{start, start + 0.5, start - 3, -28, 28, 0, 27.5} {
 		if !p.AdjustmentShows(pattern, tint) {
 			t.Errorf("tint %g of pattern %s refused", tint, pattern)
 		}
 	}
-	for _, tint := range []float64{30.5, -31, 0.25, 1.1, math.NaN(), math.Inf(1)} {
+	for _, tint := range []float64{28.5, -29, 0.25, 1.1, math.NaN(), math.Inf(1)} {
 		if p.AdjustmentShows(pattern, tint) {
 			t.Errorf("tint %g shown, but no trial can show it", tint)
 		}

@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"math"
 	"slices"
 
 	"github.com/mccollough/mccollough/stimuli"
@@ -22,7 +23,7 @@ const (
 	DefaultStartTint  = 10.0
 	DefaultReversals  = 8
 	DefaultMaxTrials  = 40
-	DefaultTintBound  = 30.0 // staircase and adjustment range: ±30 a*
+	DefaultTintBound  = 30.0 // staircase and adjustment range: ±30 a*, or less where the gamut ends (TintBound)
 	DefaultStartMin   = 5.0
 	DefaultStartRange = 15.0
 	DefaultAdjustStep = 0.5
@@ -82,6 +83,18 @@ func defaultMarkdown(lang, key string, reversal bool) string {
 }
 
 // withDefaults fills the classic colours where none are given.
+// TintBound is the default staircase and adjustment range, ±TintBound a*:
+// DefaultTintBound, or less at a lightness where the screen cannot show
+// that much red or green (±28 a* at the default L* of 82), so that no step
+// of a staircase and no slider position asks for a colour the renderer
+// refuses.
+func TintBound(neutralL float64) float64 {
+	if !finite(neutralL) || neutralL <= 0 || neutralL >= 100 {
+		return DefaultTintBound // colors.neutral_l is reported
+	}
+	return min(DefaultTintBound, math.Floor(stimuli.MaxTint(neutralL)))
+}
+
 func (c Colors) withDefaults() Colors {
 	if c.Red == "" {
 		c.Red = DefaultRed
@@ -127,7 +140,7 @@ func (d Definition) WithDefaults() Definition {
 	if in.MaxGapS == nil {
 		in.MaxGapS = new(DefaultMaxGapS)
 	}
-	d.Test = d.Test.withDefaults(d.Pair)
+	d.Test = d.Test.withDefaults(d.Pair, d.Colors.NeutralL)
 	if d.Phases.Baseline == nil {
 		d.Phases.Baseline = new(true)
 	}
@@ -153,7 +166,7 @@ func (d Definition) WithDefaults() Definition {
 	return d
 }
 
-func (t Test) withDefaults(pair *Pair) Test {
+func (t Test) withDefaults(pair *Pair, neutralL float64) Test {
 	if t.Method == "" {
 		t.Method = ConstantStimuli
 	}
@@ -206,10 +219,10 @@ func (t Test) withDefaults(pair *Pair) Test {
 			s.MaxTrials = DefaultMaxTrials
 		}
 		if s.MinTint == nil {
-			s.MinTint = new(-DefaultTintBound)
+			s.MinTint = new(-TintBound(neutralL))
 		}
 		if s.MaxTint == nil {
-			s.MaxTint = new(DefaultTintBound)
+			s.MaxTint = new(TintBound(neutralL))
 		}
 		t.Staircase = &s
 	case Adjustment:
@@ -227,10 +240,10 @@ func (t Test) withDefaults(pair *Pair) Test {
 			a.Step = DefaultAdjustStep
 		}
 		if a.Min == nil {
-			a.Min = new(-DefaultTintBound)
+			a.Min = new(-TintBound(neutralL))
 		}
 		if a.Max == nil {
-			a.Max = new(DefaultTintBound)
+			a.Max = new(TintBound(neutralL))
 		}
 		if a.TrialsPerPattern == 0 {
 			a.TrialsPerPattern = DefaultAdjustN

@@ -198,6 +198,11 @@ func (t Test) validate(neutralL float64) stimuli.FieldErrors {
 
 	if t.Method == ConstantStimuli {
 		errs = append(errs, validateTints(t.Tints)...)
+		for i, v := range t.Tints {
+			if msg := outOfGamut(v, neutralL); msg != "" {
+				errs.Add(fmt.Sprintf("tints[%d]", i), "%s", msg)
+			}
+		}
 		if t.Repeats < 1 || t.Repeats > MaxRepeats {
 			errs.Add("repeats", "must be between 1 and %d", MaxRepeats)
 		}
@@ -215,6 +220,7 @@ func (t Test) validate(neutralL float64) stimuli.FieldErrors {
 			errs.Add("staircase", "applies only to method %s", Staircase)
 		} else {
 			errs = append(errs, t.Staircase.validate().Prefixed("staircase")...)
+			errs = append(errs, boundsInGamut("staircase.min_tint", "staircase.max_tint", t.Staircase.MinTint, t.Staircase.MaxTint, neutralL)...)
 			perBlock = t.Staircase.MaxTrials * nPatterns
 		}
 	} else if t.Method == Staircase {
@@ -225,6 +231,7 @@ func (t Test) validate(neutralL float64) stimuli.FieldErrors {
 			errs.Add("adjustment", "applies only to method %s", Adjustment)
 		} else {
 			errs = append(errs, t.Adjustment.validate().Prefixed("adjustment")...)
+			errs = append(errs, boundsInGamut("adjustment.min", "adjustment.max", t.Adjustment.Min, t.Adjustment.Max, neutralL)...)
 			perBlock = t.Adjustment.TrialsPerPattern * nPatterns
 		}
 	} else if t.Method == Adjustment {
@@ -371,6 +378,36 @@ func (a AdjustmentParams) validate() stimuli.FieldErrors {
 	}
 	if a.TrialsPerPattern < 1 || a.TrialsPerPattern > MaxAdjustN {
 		errs.Add("trials_per_pattern", "must be between 1 and %d", MaxAdjustN)
+	}
+	return errs
+}
+
+// outOfGamut says why the screen cannot show tint at lightness neutralL,
+// or "" when it can (or when the lightness or the tint is invalid itself,
+// which is reported where it is checked).
+func outOfGamut(tint, neutralL float64) string {
+	if !finite(neutralL) || neutralL <= 0 || neutralL >= 100 || !finite(tint) || math.Abs(tint) > MaxAbsTint {
+		return ""
+	}
+	if lo, hi := stimuli.TintRange(neutralL); tint < lo || tint > hi {
+		return fmt.Sprintf("the screen cannot show a*=%g at L*=%g: the sRGB gamut there is %.1f to %.1f (see colors.neutral_l)", tint, neutralL, lo, hi)
+	}
+	return ""
+}
+
+// boundsInGamut checks that a staircase's or a slider's whole range can be
+// shown: its end beyond the gamut is the field named.
+func boundsInGamut(loName, hiName string, lo, hi *float64, neutralL float64) stimuli.FieldErrors {
+	var errs stimuli.FieldErrors
+	if lo != nil {
+		if msg := outOfGamut(*lo, neutralL); msg != "" {
+			errs.Add(loName, "%s", msg)
+		}
+	}
+	if hi != nil {
+		if msg := outOfGamut(*hi, neutralL); msg != "" {
+			errs.Add(hiName, "%s", msg)
+		}
 	}
 	return errs
 }

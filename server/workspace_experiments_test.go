@@ -92,7 +92,7 @@ func TestWorkspaceExperimentEditor(t *testing.T) {
 		"colors.red": "#ce2e2e", "colors.green": "#189234", "colors.dark": "#0c0c0e", "colors.neutral_l": "82",
 		"induction.duration_s": "10", "induction.switch_s": "1", "induction.jitter_px": "20",
 		"test.method": "constant_stimuli", "test.duration_ms": "1000", "test.tints": "-4, 4", "test.repeats": "1",
-		"test.staircase.start_tint": "10", "test.staircase.steps": "8, 4, 2, 1", "test.staircase.max_tint": "30",
+		"test.staircase.start_tint": "10", "test.staircase.steps": "8, 4, 2, 1", "test.staircase.max_tint": "28",
 		"test.adjustment.step": "0.5", "test.adjustment.trials_per_pattern": "4",
 		"test.extra_patterns": "[]", "phases.baseline": "on", "phases.post": "on",
 		"completion_url": "https://app.prolific.com/submissions/complete?cc={code}",
