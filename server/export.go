@@ -34,35 +34,38 @@ func download(c echo.Context, filename, contentType string) {
 // exportCSV serves GET /api/v1/experiments/{slug}/export.csv?kind=&status=:
 // every trial in long format, streamed from PostgreSQL.
 func (s *Server) exportCSV(c echo.Context) error {
-	r, _ := currentResearcher(c)
-	ctx := c.Request().Context()
-	e, err := s.db.OwnedExperiment(ctx, r.ID, c.Param("slug"))
+	e, f, err := s.exportRequest(c)
 	if err != nil {
 		return err
 	}
-	f := storage.ExportFilter{Kind: c.QueryParam("kind"), Status: c.QueryParam("status")}
-	if errs := f.Validate(); len(errs) > 0 {
-		return asBadRequest(experiments.InvalidFields(errs))
-	}
 	csvHeaders(c, e.Slug, "trials")
-	return s.db.ExportCSV(ctx, e.ID, f, c.Response())
+	return s.db.ExportCSV(c.Request().Context(), e.ID, f, c.Response())
 }
 
 // sessionsCSV serves GET /api/v1/experiments/{slug}/sessions.csv?kind=&status=:
 // one row per session with the facts to exclude by and its flags.
 func (s *Server) sessionsCSV(c echo.Context) error {
-	r, _ := currentResearcher(c)
-	ctx := c.Request().Context()
-	e, err := s.db.OwnedExperiment(ctx, r.ID, c.Param("slug"))
+	e, f, err := s.exportRequest(c)
 	if err != nil {
 		return err
 	}
+	csvHeaders(c, e.Slug, "sessions")
+	return s.db.WriteSessionsCSV(c.Request().Context(), e.ID, storage.SessionFilter{Kind: f.Kind, Status: f.Status}, c.Response())
+}
+
+// exportRequest is the signed-in researcher's experiment named in the path
+// and the ?kind=&status= filter of an export.
+func (s *Server) exportRequest(c echo.Context) (storage.Experiment, storage.ExportFilter, error) {
+	r, _ := currentResearcher(c)
+	e, err := s.db.OwnedExperiment(c.Request().Context(), r.ID, c.Param("slug"))
+	if err != nil {
+		return storage.Experiment{}, storage.ExportFilter{}, err
+	}
 	f := storage.ExportFilter{Kind: c.QueryParam("kind"), Status: c.QueryParam("status")}
 	if errs := f.Validate(); len(errs) > 0 {
-		return asBadRequest(experiments.InvalidFields(errs))
+		return storage.Experiment{}, storage.ExportFilter{}, asBadRequest(experiments.InvalidFields(errs))
 	}
-	csvHeaders(c, e.Slug, "sessions")
-	return s.db.WriteSessionsCSV(ctx, e.ID, storage.SessionFilter{Kind: f.Kind, Status: f.Status}, c.Response())
+	return e, f, nil
 }
 
 // codebooks are the tables codebook.csv?for= documents.
